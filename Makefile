@@ -1,0 +1,50 @@
+# segkit course: every set-up step is one of these targets.
+#   make course          run every notebook in order, full parameters (QUICK=1 for the quick ones)
+#   make test            the whole test suite, notebooks included (quick mode)
+# Both create the virtual environment (.venv) from environment.yml's pins when it is missing.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+QUICK  ?= 0
+ONLY   ?=
+PYTEST_ARGS ?=
+
+.PHONY: env data course test bench headers strip clean
+
+env: $(STAMP)
+
+# The pins live in environment.yml's pip section (Binder reads the same file);
+# pyproject.toml holds the ranges, and a test checks that they agree.
+$(STAMP): environment.yml pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	sed -n '/- pip:/,$$p' environment.yml | grep -E '^[[:space:]]+- ' \
+	  | sed -E 's/^[[:space:]]+- //; s/[[:space:]]+#.*//' > $(VENV)/requirements.txt
+	$(PY) -m pip install --quiet -r $(VENV)/requirements.txt
+	$(PY) -m pip install --quiet --no-deps -e .
+	$(PY) -m ipykernel install --sys-prefix --name python3 >/dev/null
+	touch $(STAMP)
+
+data: $(STAMP)
+	$(PY) -m segkit.data --root data $(if $(filter 1,$(QUICK)),--quick,)
+
+course: data
+	$(PY) tools/course.py run $(if $(filter 1,$(QUICK)),--quick,) $(if $(ONLY),--only $(ONLY),)
+
+test: $(STAMP)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	$(PY) benchmarks/run.py
+
+# Re-derive every notebook's badges and Colab setup cell from [tool.segkit] in pyproject.toml.
+headers: $(STAMP)
+	$(PY) tools/course.py headers
+
+# Remove outputs and execution counts from the committed notebooks.
+strip: $(STAMP)
+	$(PY) tools/course.py strip
+
+clean:
+	rm -rf build .pytest_cache .hypothesis

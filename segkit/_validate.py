@@ -1,0 +1,107 @@
+"""Input checks shared by every module: clean arrays in, or a message that names the argument,
+what was expected and what was passed."""
+
+import numbers
+
+import numpy as np
+
+__all__ = []  # private module
+
+
+def describe(x):
+    """Short description of an argument for error messages: type, shape, dtype."""
+    if isinstance(x, np.ndarray):
+        return f"array of shape {x.shape} and dtype {x.dtype}"
+    return f"{type(x).__name__}"
+
+
+def as_array(x, name):
+    """`x` as a NumPy array, or a TypeError naming `name` if it cannot be one."""
+    if isinstance(x, np.ndarray):
+        return x
+    if isinstance(x, (str, bytes, dict, set)) or x is None:
+        raise TypeError(f"`{name}` must be an array, got {describe(x)}")
+    try:
+        arr = np.asarray(x)
+    except Exception as exc:  # ragged lists and the like
+        raise TypeError(f"`{name}` must be an array, got {describe(x)} ({exc})") from None
+    if arr.dtype == object:
+        raise TypeError(f"`{name}` must be a numeric array, got {describe(x)} of objects")
+    return arr
+
+
+def check_numeric(arr, name):
+    """Reject non-numeric dtypes (strings, objects)."""
+    if not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
+        raise TypeError(f"`{name}` must be numeric, got {describe(arr)}")
+    return arr
+
+
+def check_finite(arr, name):
+    """Reject NaN and infinity, saying how many and where the first one is."""
+    if np.issubdtype(arr.dtype, np.floating) and not np.isfinite(arr).all():
+        bad = ~np.isfinite(arr)
+        first = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise ValueError(
+            f"`{name}` must be finite, got {int(bad.sum())} NaN/inf value(s) "
+            f"(first at index {first}) in {describe(arr)}"
+        )
+    return arr
+
+
+def check_ndim(arr, name, ndims, meaning=""):
+    """Require `arr.ndim` to be one of `ndims`; `meaning` spells the expected layout."""
+    ndims = (ndims,) if isinstance(ndims, int) else tuple(ndims)
+    if arr.ndim not in ndims:
+        want = " or ".join(f"{d}-D" for d in ndims)
+        extra = f" ({meaning})" if meaning else ""
+        raise ValueError(f"`{name}` must be {want}{extra}, got {describe(arr)}")
+    return arr
+
+
+def check_same_shape(a, a_name, b, b_name):
+    """Require two arrays of one shape."""
+    if a.shape != b.shape:
+        raise ValueError(
+            f"`{b_name}` (shape {b.shape}) must have the same shape as `{a_name}` (shape {a.shape})"
+        )
+
+
+def as_binary(x, name, *, allow_255=True):
+    """A mask as a bool array. Accepts bool, {0, 1} and (with `allow_255`) {0, 255}.
+
+    Any other value is an error that lists the values seen: a mask that is secretly a label
+    image or a probability map must not be silently thresholded.
+    """
+    arr = check_numeric(as_array(x, name), name)
+    if arr.dtype == bool:
+        return arr
+    check_finite(arr, name)
+    values = np.unique(arr)
+    allowed = [{0}, {1}, {0, 1}] + ([{255}, {0, 255}] if allow_255 else [])
+    if set(values.tolist()) not in allowed:
+        shown = ", ".join(str(v) for v in values[:8]) + (", ..." if values.size > 8 else "")
+        want = "{0, 1} or {0, 255}" if allow_255 else "{0, 1}"
+        raise ValueError(
+            f"`{name}` must be a binary mask with values in {want}, got {values.size} distinct "
+            f"values: {shown}"
+        )
+    return arr > 0
+
+
+def check_int(value, name, *, minimum=None):
+    """A Python/NumPy integer, optionally bounded below."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"`{name}` must be an integer, got {value!r}")
+    if minimum is not None and value < minimum:
+        raise ValueError(f"`{name}` must be >= {minimum}, got {value}")
+    return int(value)
+
+
+def as_rng(rng, name="rng"):
+    """A `numpy.random.Generator` from a seed, a Generator, or None (fresh entropy)."""
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if rng is None or (isinstance(rng, numbers.Integral) and not isinstance(rng, bool)):
+        return np.random.default_rng(rng)
+    raise TypeError(f"`{name}` must be an int seed, a numpy.random.Generator or None, got {rng!r}")

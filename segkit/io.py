@@ -1,0 +1,380 @@
+"""Stacks in and out: multipage TIFF to NHWC arrays, normalisation, tiling, splits, ``.npz``.
+
+Introduced in notebook 01. Every array that leaves this module is NHWC: ``(N, H, W, C)`` with
+``N`` slices and ``C == 1`` grey channel, which is what Keras expects.
+"""
+
+import os
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ._validate import (as_array, as_binary, check_finite, check_int, check_ndim,
+                        check_numeric, describe)
+
+__all__ = [
+    "read_stack", "read_mask", "read_pair", "write_stack", "to_nhwc", "Normalization",
+    "tile", "untile", "tile_grid", "split_blocks", "save_npz", "load_npz", "atomic_path",
+]
+
+
+# ----------------------------------------------------------------------------- layout
+def to_nhwc(x, name="stack"):
+    """Bring a grey image or stack to NHWC.
+
+    Accepts ``(H, W)``, ``(H, W, 1)``, ``(N, H, W)`` and ``(N, H, W, 1)``. Colour images (last
+    axis 3 or 4) are rejected rather than silently averaged.
+
+    Parameters
+    ----------
+    x : ndarray
+    name : str
+        The argument's name in error messages.
+
+    Returns
+    -------
+    (N, H, W, 1) ndarray
+        A view of `x` where possible, same dtype.
+
+    Examples
+    --------
+    >>> to_nhwc(np.zeros((4, 5))).shape
+    (1, 4, 5, 1)
+    >>> to_nhwc(np.zeros((3, 4, 5))).shape
+    (3, 4, 5, 1)
+    """
+    x = check_numeric(as_array(x, name), name)
+    check_ndim(x, name, (2, 3, 4), "(H, W), (N, H, W) or (N, H, W, 1)")
+    if x.ndim >= 3 and x.shape[-1] in (3, 4):
+        raise ValueError(
+            f"`{name}` looks like colour (RGB/RGBA) data, {describe(x)}; a grey image is expected. "
+            "Convert it first, e.g. with skimage.color.rgb2gray."
+        )
+    if x.ndim == 2:
+        return x[None, :, :, None]
+    if x.ndim == 3:
+        return x[..., None] if x.shape[-1] != 1 else x[None]
+    if x.shape[-1] != 1:
+        raise ValueError(f"`{name}` must have one channel (N, H, W, 1), got {describe(x)}")
+    return x
+
+
+# ----------------------------------------------------------------------------- files
+def atomic_path(path):
+    """Context manager giving a temporary name beside `path`, renamed onto it on success.
+
+    A crash halfway through a write never leaves a truncated file under the real name.
+    """
+    return _AtomicPath(Path(path))
+
+
+class _AtomicPath:
+    def __init__(self, path):
+        self.path = path
+
+    def __enter__(self):
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.",
+                                   suffix=self.path.suffix)
+        os.close(fd)
+        self.tmp = Path(tmp)
+        return self.tmp
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is None:
+            os.replace(self.tmp, self.path)
+        else:
+            self.tmp.unlink(missing_ok=True)
+        return False
+
+
+def read_stack(path, *, name="path"):
+    """Read a multipage (or single-page) grey TIFF as an NHWC array, dtype unchanged.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A TIFF file, e.g. ``training.tif`` of the EPFL hippocampus set.
+
+    Returns
+    -------
+    (N, H, W, 1) ndarray
+        uint8, uint16 or float, as stored.
+
+    Raises
+    ------
+    FileNotFoundError
+        No such file.
+    ValueError
+        Not a TIFF, truncated or corrupt, colour, or holding NaN.
+    """
+    import tifffile
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"`{name}`: no such file: {path}")
+    try:
+        with tifffile.TiffFile(path) as tif:
+            arr = tif.asarray()
+    except Exception as exc:  # tifffile raises several types for damaged files
+        raise ValueError(
+            f"`{name}` ({path}) is not a readable TIFF stack; is it truncated or corrupt? "
+            f"tifffile said: {type(exc).__name__}: {exc}"
+        ) from exc
+    arr = to_nhwc(arr, f"{name} ({path.name})")
+    check_finite(arr, f"{name} ({path.name})")
+    return arr
+
+
+def read_mask(path, *, name="path"):
+    """Read a binary mask stack (values {0, 1} or {0, 255}) as NHWC uint8 with values {0, 1}.
+
+    Raises
+    ------
+    ValueError
+        Values other than the two classes (for example a label image or a probability map).
+    """
+    arr = read_stack(path, name=name)
+    return as_binary(arr, f"{name} ({Path(path).name})").astype(np.uint8)
+
+
+def read_pair(image_path, mask_path):
+    """Read an image stack and its ground truth; they must have the same shape.
+
+    Returns
+    -------
+    images : (N, H, W, 1) ndarray
+    masks : (N, H, W, 1) uint8 ndarray of {0, 1}
+    """
+    images = read_stack(image_path, name="image_path")
+    masks = read_mask(mask_path, name="mask_path")
+    if images.shape != masks.shape:
+        raise ValueError(
+            f"`mask_path` ({Path(mask_path).name}, shape {masks.shape}) must have the same shape "
+            f"as `image_path` ({Path(image_path).name}, shape {images.shape})"
+        )
+    return images, masks
+
+
+def write_stack(path, stack, *, mask=False):
+    """Write a stack as a multipage TIFF, atomically (a crash never leaves half a file).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+    stack : (N, H, W), (N, H, W, 1) or (H, W) ndarray
+    mask : bool
+        Write a binary mask as uint8 {0, 255}, the convention of the EPFL ground truth.
+    """
+    import tifffile
+
+    arr = to_nhwc(stack, "stack")[..., 0]
+    if mask:
+        arr = (as_binary(arr, "stack") * np.uint8(255)).astype(np.uint8)
+    else:
+        check_finite(arr, "stack")
+    with atomic_path(path) as tmp:
+        tifffile.imwrite(tmp, arr, photometric="minisblack")
+    return Path(path)
+
+
+def save_npz(path, **arrays):
+    """Save arrays to a compressed ``.npz``, atomically."""
+    path = Path(path)
+    if path.suffix != ".npz":
+        raise ValueError(f"`path` must end in .npz, got {str(path)!r}")
+    with atomic_path(path) as tmp:
+        with open(tmp, "wb") as f:
+            np.savez_compressed(f, **arrays)
+    return path
+
+
+def load_npz(path):
+    """Load every array of an ``.npz`` into a dict (the file is closed on return)."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"`path`: no such file: {path}")
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            return {k: data[k] for k in data.files}
+    except Exception as exc:
+        raise ValueError(f"`path` ({path}) is not a readable .npz file: {exc}") from exc
+
+
+# ----------------------------------------------------------------------------- normalisation
+@dataclass(frozen=True)
+class Normalization:
+    """Intensity normalisation fitted on training images and reused, unchanged, at prediction.
+
+    ``x -> (x - low) / (high - low)`` as float32, so that the training range maps to [0, 1].
+    Fit it once on the training stack, save it beside the model (`to_dict`), apply the same
+    object to validation, test and any new image: a different normalisation at prediction time
+    is a classic silent failure.
+
+    Examples
+    --------
+    >>> norm = Normalization.fit(np.array([[0, 50, 100]], dtype=np.uint8), percentiles=(0, 100))
+    >>> norm(np.array([[0, 50, 100]], dtype=np.uint8)).tolist()
+    [[0.0, 0.5, 1.0]]
+    """
+
+    low: float
+    high: float
+
+    @classmethod
+    def fit(cls, images, *, percentiles=(1.0, 99.0)):
+        """Fit on `images` (any shape) from the given lower and upper percentiles."""
+        x = check_finite(check_numeric(as_array(images, "images"), "images"), "images")
+        if x.size == 0:
+            raise ValueError("`images` is empty")
+        p_lo, p_hi = percentiles
+        if not 0 <= p_lo < p_hi <= 100:
+            raise ValueError(f"`percentiles` must satisfy 0 <= low < high <= 100, got {percentiles}")
+        low, high = (float(v) for v in np.percentile(x, [p_lo, p_hi]))
+        if high <= low:
+            raise ValueError(
+                f"`images` has no intensity spread between percentiles {p_lo} and {p_hi} "
+                f"(both {low}); is it blank?"
+            )
+        return cls(low, high)
+
+    def __call__(self, images):
+        x = check_numeric(as_array(images, "images"), "images")
+        check_finite(x, "images")
+        return ((x.astype(np.float32) - np.float32(self.low))
+                / np.float32(self.high - self.low)).astype(np.float32)
+
+    def to_dict(self):
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d):
+        return cls(float(d["low"]), float(d["high"]))
+
+
+# ----------------------------------------------------------------------------- tiling
+def tile_grid(shape, size):
+    """Rows and columns of tiles `tile` cuts from slices of `shape` ``(..., H, W, ...)``."""
+    h, w = shape
+    return -(-h // size), -(-w // size)
+
+
+def tile(stack, size, *, pad_mode="reflect"):
+    """Cut every slice into non-overlapping ``size x size`` tiles, padding the far edges.
+
+    Parameters
+    ----------
+    stack : (H, W), (N, H, W) or (N, H, W, 1) ndarray
+    size : int
+        Tile side in pixels.
+    pad_mode : str
+        `numpy.pad` mode for slices whose sides are not multiples of `size`. ``"reflect"``
+        (the default) gives the network realistic context at the border; use ``"constant"``
+        for masks if you prefer zeros. `untile` crops the padding away either way.
+
+    Returns
+    -------
+    (N * rows * cols, size, size, 1) ndarray
+        Tiles in slice-major, then row-major order.
+
+    Examples
+    --------
+    >>> tiles = tile(np.arange(768 * 1024).reshape(768, 1024), 256)
+    >>> tiles.shape
+    (12, 256, 256, 1)
+    >>> bool((untile(tiles, (768, 1024)) == np.arange(768 * 1024).reshape(768, 1024)).all())
+    True
+    """
+    size = check_int(size, "size", minimum=1)
+    x = to_nhwc(stack, "stack")
+    n, h, w, c = x.shape
+    rows, cols = tile_grid((h, w), size)
+    ph, pw = rows * size - h, cols * size - w
+    if ph or pw:
+        if pad_mode == "reflect" and (ph >= h or pw >= w):
+            pad_mode = "symmetric"  # reflect needs the pad to be shorter than the side
+        x = np.pad(x, ((0, 0), (0, ph), (0, pw), (0, 0)), mode=pad_mode)
+    t = x.reshape(n, rows, size, cols, size, c).transpose(0, 1, 3, 2, 4, 5)
+    return np.ascontiguousarray(t.reshape(n * rows * cols, size, size, c))
+
+
+def untile(tiles, shape):
+    """Stitch tiles from `tile` back into slices of `shape`, cropping the padding.
+
+    Parameters
+    ----------
+    tiles : (K, S, S) or (K, S, S, C) ndarray
+    shape : tuple
+        The shape of the array that was tiled: ``(H, W)``, ``(N, H, W)`` or ``(N, H, W, C)``;
+        the result has exactly this shape.
+    """
+    t = as_array(tiles, "tiles")
+    if t.ndim == 3:
+        t = t[..., None]
+    check_ndim(t, "tiles", 4, "(K, S, S, C) as returned by tile()")
+    k, size, size2, c = t.shape
+    if size != size2:
+        raise ValueError(f"`tiles` must be square, got {describe(t)}")
+    shape = tuple(int(s) for s in shape)
+    if len(shape) not in (2, 3, 4):
+        raise ValueError(f"`shape` must be (H, W), (N, H, W) or (N, H, W, C), got {shape}")
+    n = 1 if len(shape) == 2 else shape[0]
+    h, w = shape[-2:] if len(shape) < 4 else shape[1:3]
+    rows, cols = tile_grid((h, w), size)
+    if k != n * rows * cols:
+        raise ValueError(
+            f"`tiles` holds {k} tiles of {size}x{size}, but `shape` {shape} needs "
+            f"{n} x {rows} x {cols} = {n * rows * cols}"
+        )
+    x = t.reshape(n, rows, cols, size, size, c).transpose(0, 1, 3, 2, 4, 5)
+    x = x.reshape(n, rows * size, cols * size, c)[:, :h, :w, :]
+    return np.ascontiguousarray(x.reshape(shape))
+
+
+# ----------------------------------------------------------------------------- splits
+def split_blocks(n_slices, fractions=(0.7, 0.15, 0.15), *, gap=0):
+    """Split slice indices ``0..n_slices-1`` into contiguous z-blocks, optionally with gaps.
+
+    Neighbouring slices of an EM stack are nearly identical, so a random per-slice split puts
+    near-copies of test slices into training and inflates every score. Contiguous blocks keep
+    that leakage to the block boundaries; `gap` slices dropped between blocks remove it.
+
+    Parameters
+    ----------
+    n_slices : int
+    fractions : sequence of float
+        Relative sizes of the blocks, in z order; normalised to sum to one.
+    gap : int
+        Slices left out between consecutive blocks.
+
+    Returns
+    -------
+    tuple of 1-D int ndarrays, one per fraction
+
+    Examples
+    --------
+    >>> [b.tolist() for b in split_blocks(10, (0.6, 0.4), gap=1)]
+    [[0, 1, 2, 3, 4], [6, 7, 8, 9]]
+    """
+    n = check_int(n_slices, "n_slices", minimum=1)
+    gap = check_int(gap, "gap", minimum=0)
+    fr = np.asarray(fractions, dtype=float)
+    if fr.ndim != 1 or fr.size < 1 or (fr <= 0).any() or not np.isfinite(fr).all():
+        raise ValueError(f"`fractions` must be positive numbers, got {fractions!r}")
+    usable = n - gap * (fr.size - 1)
+    if usable < fr.size:
+        raise ValueError(
+            f"`n_slices`={n} is too few for {fr.size} blocks with `gap`={gap} "
+            f"(need at least {fr.size + gap * (fr.size - 1)})"
+        )
+    bounds = np.round(np.cumsum(fr / fr.sum()) * usable).astype(int)
+    sizes = np.diff(np.concatenate([[0], bounds]))
+    if (sizes < 1).any():
+        raise ValueError(f"`fractions` {tuple(fractions)} leave an empty block for {n} slices")
+    blocks, start = [], 0
+    for s in sizes:
+        blocks.append(np.arange(start, start + s))
+        start += s + gap
+    return tuple(blocks)

@@ -1,0 +1,227 @@
+"""Course tooling (not part of the lesson): run the notebooks, derive their headers, strip them.
+
+    python tools/course.py run [--quick] [--only 01,05] [--out build]
+    python tools/course.py headers      # badges + Colab setup cell from pyproject.toml
+    python tools/course.py strip        # remove outputs and execution counts
+
+`run` executes every notebook in course order in a fresh kernel, with the quick parameters when
+asked (each parameter line of the cell tagged ``parameters`` carries ``# quick: <value>``),
+writes the executed copies to ``build/notebooks/`` (git-ignored) and prints, and saves to
+``build/course-report.json``, each notebook's wall time and the kernel's peak resident memory.
+"""
+
+import argparse
+import ast
+import json
+import os
+import re
+import sys
+import time
+import tomllib
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = ROOT / "notebooks"
+NB_PATTERN = re.compile(r"^\d\d_[a-z0-9_]+\.ipynb$")
+QUICK_RE = re.compile(r"^(?P<name>[A-Za-z_]\w*)\s*=\s*.+?#\s*quick:\s*(?P<value>.+?)\s*$")
+RSS_MARK = "__SEGKIT_PEAK_RSS_KB__"
+
+
+def notebook_paths(only=None):
+    """Course notebooks in order; `only` is a list of number prefixes such as ["01", "05"]."""
+    paths = sorted(p for p in NOTEBOOKS.glob("*.ipynb") if NB_PATTERN.match(p.name))
+    if only:
+        paths = [p for p in paths if p.name[:2] in only]
+    return paths
+
+
+def settings():
+    with open(ROOT / "pyproject.toml", "rb") as f:
+        cfg = tomllib.load(f)["tool"]["segkit"]
+    return cfg["repository"], cfg["branch"]
+
+
+def cell_with_tag(nb, tag):
+    for i, cell in enumerate(nb.cells):
+        if tag in cell.get("metadata", {}).get("tags", []):
+            return i, cell
+    return None, None
+
+
+def quick_parameters(nb):
+    """The quick values of the ``parameters`` cell, as a dict of Python objects."""
+    _, cell = cell_with_tag(nb, "parameters")
+    if cell is None:
+        raise ValueError("notebook has no cell tagged 'parameters'")
+    quick = {}
+    for line in cell.source.splitlines():
+        m = QUICK_RE.match(line.strip())
+        if m:
+            try:
+                quick[m["name"]] = ast.literal_eval(m["value"])
+            except (ValueError, SyntaxError):
+                raise ValueError(f"quick value of {m['name']} is not a Python literal: {m['value']!r}")
+    return quick
+
+
+# ----------------------------------------------------------------------------- headers
+def badges_markdown(stem):
+    repo, branch = settings()
+    binder = (f"https://mybinder.org/v2/gh/{repo}/{branch}"
+              f"?labpath=notebooks%2F{stem}.ipynb")
+    colab = f"https://colab.research.google.com/github/{repo}/blob/{branch}/notebooks/{stem}.ipynb"
+    return (f"[![Binder](https://mybinder.org/badge_logo.svg)]({binder}) "
+            f"[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]({colab})")
+
+
+def setup_source(stem):
+    repo, branch = settings()
+    return f'''\
+# Setup: not the lesson, run it and move on (written by `make headers`; do not edit by hand).
+import sys
+
+IS_COLAB = "google.colab" in sys.modules
+if IS_COLAB:  # hosted runtime: fetch the course and install segkit, keeping Colab's TensorFlow
+    import os, subprocess
+    if not os.path.isdir("segkit-course"):
+        subprocess.run(["git", "clone", "--depth", "1", "--branch", "{branch}",
+                        "https://github.com/{repo}", "segkit-course"], check=True)
+    os.chdir("segkit-course/notebooks")
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
+                    "--no-binary=elasticdeform", ".."], check=True)
+
+import segkit
+from segkit.viz import setup_notebook
+
+FIGURES = setup_notebook("{stem}")  # version checks, plot style, this notebook's figure folder'''
+
+
+def apply_headers(nb, stem):
+    """Rewrite the cells tagged ``badges`` and ``setup`` from the settings. True if changed."""
+    changed = False
+    for tag, source in (("badges", badges_markdown(stem)), ("setup", setup_source(stem))):
+        i, cell = cell_with_tag(nb, tag)
+        if cell is None:
+            raise ValueError(f"{stem}: no cell tagged {tag!r}")
+        if cell.source != source:
+            cell.source = source
+            changed = True
+    return changed
+
+
+def strip(nb):
+    changed = False
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            if cell.get("outputs") or cell.get("execution_count") is not None:
+                changed = True
+            cell.outputs = []
+            cell.execution_count = None
+        for key in ("execution", "collapsed", "scrolled"):
+            if key in cell.metadata:
+                del cell.metadata[key]
+                changed = True
+    return changed
+
+
+def cmd_headers(args):
+    for path in notebook_paths():
+        nb = nbformat.read(path, as_version=4)
+        if apply_headers(nb, path.stem) | strip(nb):
+            nbformat.write(nb, path)
+            print(f"updated {path.relative_to(ROOT)}")
+
+
+def cmd_strip(args):
+    for path in notebook_paths():
+        nb = nbformat.read(path, as_version=4)
+        if strip(nb):
+            nbformat.write(nb, path)
+            print(f"stripped {path.relative_to(ROOT)}")
+
+
+# ----------------------------------------------------------------------------- run
+def run_notebook(path, out_dir, *, quick=False, timeout=1800, extra_parameters=None):
+    """Execute one notebook in a fresh kernel; return a report dict (status, wall_s, peak_rss_mb)."""
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+    from papermill.parameterize import parameterize_notebook
+
+    nb = nbformat.read(path, as_version=4)
+    params = dict(quick_parameters(nb)) if quick else {}
+    params.update(extra_parameters or {})
+    if params:
+        nb = parameterize_notebook(nb, params)
+    nb.cells.append(nbformat.v4.new_code_cell(
+        f"import resource\nprint('{RSS_MARK}', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"))
+    env_backup = dict(os.environ)
+    os.environ.update({"MPLBACKEND": "Agg", "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONHASHSEED": "0"})
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                            resources={"metadata": {"path": str(path.parent)}})
+    start = time.perf_counter()
+    status, error = "ok", None
+    try:
+        client.execute()
+    except CellExecutionError as exc:
+        status, error = "failed", str(exc)
+    finally:
+        os.environ.clear()
+        os.environ.update(env_backup)
+    wall = time.perf_counter() - start
+    peak_kb = None
+    measure = nb.cells.pop()
+    for out in measure.get("outputs", []):
+        text = out.get("text", "")
+        if RSS_MARK in text:
+            peak_kb = int(text.split(RSS_MARK)[1].split()[0])
+    out_dir.mkdir(parents=True, exist_ok=True)
+    tmp = out_dir / f".{path.name}.tmp"
+    nbformat.write(nb, tmp)
+    os.replace(tmp, out_dir / path.name)
+    return {"notebook": path.name, "status": status, "quick": quick, "wall_s": round(wall, 1),
+            "peak_rss_mb": None if peak_kb is None else round(peak_kb / 1024, 1), "error": error}
+
+
+def cmd_run(args):
+    out = Path(args.out)
+    paths = notebook_paths(args.only.split(",") if args.only else None)
+    if not paths:
+        sys.exit("no notebooks matched")
+    mode = "quick" if args.quick else "full"
+    print(f"running {len(paths)} notebook(s) in {mode} mode; executed copies in {out / 'notebooks'}")
+    reports, total = [], time.perf_counter()
+    for path in paths:
+        rep = run_notebook(path, out / "notebooks", quick=args.quick)
+        reports.append(rep)
+        rss = "?" if rep["peak_rss_mb"] is None else f"{rep['peak_rss_mb']:.0f} MB"
+        print(f"{rep['notebook']:<40} {rep['status']:<7} {rep['wall_s']:7.1f} s   peak RSS {rss}",
+              flush=True)
+        if rep["status"] != "ok":
+            print(rep["error"][-3000:], file=sys.stderr)
+    total = time.perf_counter() - total
+    print(f"{'total':<40} {'':<7} {total:7.1f} s")
+    report = {"mode": mode, "total_wall_s": round(total, 1), "cpu_count": os.cpu_count(),
+              "date": time.strftime("%Y-%m-%d"), "notebooks": reports}
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"course-report-{mode}.json").write_text(json.dumps(report, indent=2))
+    if any(r["status"] != "ok" for r in reports):
+        sys.exit(1)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    run = sub.add_parser("run", help="execute the notebooks headless")
+    run.add_argument("--quick", action="store_true", help="inject each notebook's quick parameters")
+    run.add_argument("--only", default="", help="comma-separated notebook numbers, e.g. 01,05")
+    run.add_argument("--out", default=str(ROOT / "build"))
+    sub.add_parser("headers", help="derive badges and setup cells from pyproject.toml")
+    sub.add_parser("strip", help="remove outputs from the notebooks")
+    args = parser.parse_args(argv)
+    {"run": cmd_run, "headers": cmd_headers, "strip": cmd_strip}[args.cmd](args)
+
+
+if __name__ == "__main__":
+    main()
