@@ -414,13 +414,19 @@ def region_grow(image, points, *, threshold, max_size=None, batch=0.1, connectiv
                               UserWarning, stacklevel=2)
                 seeds_ok[i] = False
 
-    labels = _grow(stack.astype(np.float64), pts, seeds_ok, float(threshold), max_size,
-                   float(batch), connectivity)
-    for i in np.flatnonzero(labels[1]):
+    out = np.zeros(stack.shape, np.int32)
+    reached = np.zeros(len(pts), bool)
+    local = pts.copy()
+    local[:, 0] = 0
+    for z in np.unique(pts[seeds_ok, 0]):  # slice by slice: memory of one slice
+        lab, full = _grow(stack[z:z + 1].astype(np.float64), local, seeds_ok & (pts[:, 0] == z),
+                          float(threshold), max_size, float(batch), connectivity)
+        out[z] = lab[0]
+        reached |= full
+    for i in np.flatnonzero(reached):
         shown = _fmt(pts[i, 1:] if single else pts[i])
         warnings.warn(f"the region of point {i} {shown} reached `max_size`={max_size} pixels "
                       "and was stopped there (did it leak?)", UserWarning, stacklevel=2)
-    out = labels[0]
     return out[0] if single else out
 
 
@@ -443,6 +449,7 @@ def _grow(stack, pts, seeds_ok, threshold, max_size, batch, connectivity):
     val[:, 1:-1, 1:-1] = stack
     val = val.ravel()
     mark = np.zeros(lab.size, np.int32)
+    slot = np.empty(lab.size, np.int64)
     offsets = [-wp, wp, -1, 1]
     if connectivity == 2:
         offsets += [-wp - 1, -wp + 1, wp - 1, wp + 1]
@@ -460,7 +467,7 @@ def _grow(stack, pts, seeds_ok, threshold, max_size, batch, connectivity):
     active = np.zeros(n_pts, bool)
     active[ids] = max_size > 1
     reached[ids] = max_size <= 1
-    band_px, band_id = _neighbours(seed_px, ids, offsets, lab, mark)
+    band_px, band_id = _neighbours(seed_px, ids, offsets, lab, mark, slot)
 
     while band_px.size:
         live = (lab[band_px] == 0) & active[band_id]
@@ -494,22 +501,30 @@ def _grow(stack, pts, seeds_ok, threshold, max_size, batch, connectivity):
         full = active & (size >= max_size)
         reached |= full
         active &= ~full
-        new_px, new_id = _neighbours(s_px, s_id, offsets, lab, mark)
+        new_px, new_id = _neighbours(s_px, s_id, offsets, lab, mark, slot)
         band_px = np.concatenate([band_px, new_px])
         band_id = np.concatenate([band_id, new_id])
     out = lab.reshape(n, hp, wp)[:, 1:-1, 1:-1]
     return np.ascontiguousarray(out, dtype=np.int32), reached
 
 
-def _neighbours(px, ids, offsets, lab, mark):
+def _neighbours(px, ids, offsets, lab, mark, slot):
     """Unclaimed neighbours of pixels `px` of regions `ids` that are not yet in that region's
-    band, as unique (pixel, region) pairs; `mark` is updated."""
+    band, as (pixel, region) pairs; `mark` is updated.
+
+    Repeats within this call are dropped with the scratch array `slot` instead of a sort:
+    for each pixel one entry survives the fancy assignment, plus the entries of any other
+    region (a rare repeated pair left that way is harmless, see `_grow`).
+    """
     nb = (px[:, None] + offsets).ravel()
     nid = np.repeat(ids, offsets.size)
     free = (lab[nb] == 0) & (mark[nb] != nid + 1)
     nb, nid = nb[free], nid[free]
-    keys = np.unique(nid * lab.size + nb)
-    nid, nb = np.divmod(keys, lab.size)
+    idx = np.arange(nb.size)
+    slot[nb] = idx
+    winner = slot[nb]
+    keep = (winner == idx) | (nid[winner] != nid)
+    nb, nid = nb[keep], nid[keep]
     mark[nb] = nid + 1
     return nb, nid
 
