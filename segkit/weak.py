@@ -124,9 +124,11 @@ def binarize_borders(image, *, threshold=None, sigma=1.0, dark_borders=True):
     ----------
     image : (M, N) or (K, M, N) ndarray
         Grey image or stack.
-    threshold : float or None
+    threshold : float, ndarray or None
         Grey level separating membranes from the rest. None picks it per slice with Otsu's
-        method (`skimage.filters.threshold_otsu`).
+        method (`skimage.filters.threshold_otsu`). An array shaped like `image` is a threshold
+        per pixel, e.g. from `skimage.filters.threshold_local`, for images whose brightness
+        varies or whose membranes are only darker than their surroundings (EM).
     sigma : float
         Gaussian smoothing (pixels) before thresholding, so that noise does not sprinkle
         border specks inside the cells (each speck would become a skeleton point and a wall).
@@ -151,10 +153,18 @@ def binarize_borders(image, *, threshold=None, sigma=1.0, dark_borders=True):
     [0, 0, 5, 0, 0]
     """
     stack, single = _as_stack(image)
-    if threshold is not None and (isinstance(threshold, bool)
-                                  or not isinstance(threshold, numbers.Real)
-                                  or not np.isfinite(threshold)):
-        raise TypeError(f"`threshold` must be a finite number or None, got {threshold!r}")
+    if isinstance(threshold, np.ndarray):
+        t_img = check_finite(check_numeric(threshold, "threshold"), "threshold")
+        if t_img.shape != stack.shape[single:] and t_img.shape != stack.shape:
+            raise ValueError(f"`threshold` (shape {t_img.shape}) must be a number, None or an "
+                             f"array of the same shape as `image` (shape "
+                             f"{stack.shape[single:]})")
+        t_img = t_img.reshape(stack.shape)
+    elif threshold is not None and (isinstance(threshold, bool)
+                                    or not isinstance(threshold, numbers.Real)
+                                    or not np.isfinite(threshold)):
+        raise TypeError(f"`threshold` must be a finite number, an array or None, "
+                        f"got {threshold!r}")
     if (isinstance(sigma, bool) or not isinstance(sigma, numbers.Real)
             or not np.isfinite(sigma) or sigma < 0):
         raise ValueError(f"`sigma` must be a number >= 0 (pixels), got {sigma!r}")
@@ -172,6 +182,8 @@ def binarize_borders(image, *, threshold=None, sigma=1.0, dark_borders=True):
             sl = ndi.gaussian_filter(sl.astype(np.float64), sigma)
         if threshold is None:
             t = _otsu(sl)
+        elif isinstance(threshold, np.ndarray):
+            t = t_img[z]
         else:
             t = float(threshold)
         out[z] = sl <= t if dark_borders else sl > t
@@ -222,8 +234,9 @@ def flood_fill_steps(image, points, *, threshold=None, sigma=1.0, closing_radius
     image : (M, N) or (K, M, N) ndarray
     points : (P, 2) or (P, 3) array_like of int
         ``(row, col)`` clicks for a slice, ``(z, row, col)`` for a stack.
-    threshold : float or None
-        Binarisation threshold; None is Otsu per slice.
+    threshold : float, ndarray or None
+        Binarisation threshold; None is Otsu per slice; an array is a threshold per pixel
+        (`binarize_borders`).
     sigma : float
         Smoothing before the binarisation (`binarize_borders`).
     closing_radius : int
@@ -264,7 +277,8 @@ def flood_fill_steps(image, points, *, threshold=None, sigma=1.0, closing_radius
                                  dark_borders=dark_borders)
     for z in np.flatnonzero(~binarised.reshape(len(stack), -1).any(axis=1)):
         where = "`image`" if single else f"slice {z} of `image`"
-        warnings.warn(f"{where} has no border pixel at `threshold`={threshold}: a click fills "
+        shown = "the given array" if isinstance(threshold, np.ndarray) else threshold
+        warnings.warn(f"{where} has no border pixel at `threshold`={shown}: a click fills "
                       "the whole slice", UserWarning, stacklevel=2)
     # membranes padded by replication, so that their skeleton runs up to the image edge
     skeleton = np.stack([skeletonize(np.pad(b, 2, mode="edge"))[2:-2, 2:-2] for b in binarised])
@@ -324,8 +338,8 @@ def flood_fill_labels(image, points, *, threshold=None, sigma=1.0, closing_radiu
 
 
 # ----------------------------------------------------------------------------- region growing
-def region_grow(image, points, *, threshold, max_size=None, batch=0.1, connectivity=1,
-                border_threshold=None, dark_borders=True):
+def region_grow(image, points, *, threshold, sigma=0.0, max_size=None, batch=0.1,
+                connectivity=1, border_threshold=None, dark_borders=True):
     """Seeded region growing from clicks: add the neighbour closest to the region's mean.
 
     Every region starts at its click pixel. In each round, every growing region takes from
@@ -354,6 +368,10 @@ def region_grow(image, points, *, threshold, max_size=None, batch=0.1, connectiv
         ``(row, col)`` clicks for a slice, ``(z, row, col)`` for a stack.
     threshold : float
         Largest accepted difference (grey levels) between a pixel and the region's mean.
+    sigma : float
+        Gaussian smoothing (pixels) of each slice before growing; 0 grows on the raw image.
+        Smoothing helps on textured images (EM) where neighbouring pixels vary more than
+        the region means do.
     max_size : int or None
         Safety bound on a region's size in pixels (a warning names the point when reached);
         None is a quarter of the slice.
@@ -386,6 +404,9 @@ def region_grow(image, points, *, threshold, max_size=None, batch=0.1, connectiv
     if (isinstance(threshold, bool) or not isinstance(threshold, numbers.Real)
             or not np.isfinite(threshold) or threshold < 0):
         raise ValueError(f"`threshold` must be a finite number >= 0, got {threshold!r}")
+    if (isinstance(sigma, bool) or not isinstance(sigma, numbers.Real)
+            or not np.isfinite(sigma) or sigma < 0):
+        raise ValueError(f"`sigma` must be a number >= 0 (pixels), got {sigma!r}")
     if isinstance(batch, bool) or not isinstance(batch, numbers.Real) or not 0 <= batch <= 1:
         raise ValueError(f"`batch` must be a number in [0, 1], got {batch!r}")
     if connectivity not in (1, 2):
@@ -419,7 +440,10 @@ def region_grow(image, points, *, threshold, max_size=None, batch=0.1, connectiv
     local = pts.copy()
     local[:, 0] = 0
     for z in np.unique(pts[seeds_ok, 0]):  # slice by slice: memory of one slice
-        lab, full = _grow(stack[z:z + 1].astype(np.float64), local, seeds_ok & (pts[:, 0] == z),
+        sl = stack[z].astype(np.float64)
+        if sigma > 0:
+            sl = ndi.gaussian_filter(sl, sigma)
+        lab, full = _grow(sl[None], local, seeds_ok & (pts[:, 0] == z),
                           float(threshold), max_size, float(batch), connectivity)
         out[z] = lab[0]
         reached |= full

@@ -193,6 +193,23 @@ def test_flood_fill_threshold_number_and_bright_borders():
         flood_fill_labels(255 - image, centres, dark_borders=False), otsu)
 
 
+def test_flood_fill_threshold_per_pixel():
+    image, _, centres = grid_cells()
+    stack = np.stack([image, image // 2])  # second slice darker: one number fits one slice
+    local = np.stack([np.full(image.shape, 100.0), np.full(image.shape, 50.0)])
+    filled = flood_fill_labels(stack, [(0, *centres[4]), (1, *centres[4])], threshold=local)
+    np.testing.assert_array_equal(filled[0] > 0, filled[1] > 0)
+    assert set(np.unique(filled)) == {0, 1, 2}
+    np.testing.assert_array_equal(binarize_borders(image, threshold=local[0]),
+                                  binarize_borders(image, threshold=100))
+    with pytest.raises(ValueError, match=r"`threshold` \(shape \(3, 3\)\) must be a number, "
+                                         r"None or an array of the same shape as `image` "
+                                         r"\(shape \(42, 42\)\)"):
+        binarize_borders(image, threshold=np.zeros((3, 3)))
+    with pytest.raises(ValueError, match=r"`sigma` must be a number >= 0 \(pixels\), got -1"):
+        binarize_borders(image, sigma=-1)
+
+
 def test_flood_fill_no_border_at_threshold_warns():
     image, _, centres = grid_cells()
     with pytest.warns(UserWarning, match="has no border pixel at `threshold`=5"):
@@ -263,6 +280,13 @@ def test_region_grow_properties(batch):
     assert (grown[tuple(centres.T)] == np.arange(1, len(centres) + 1)).all()
     for i in range(len(centres)):
         assert ndi.label(grown == i + 1)[1] == 1
+
+
+def test_region_grow_smoothing_tames_noise():
+    image, labels, centres = noisy_cells(0, n=3, cell=14, sd=30)
+    raw = region_grow(image, centres, threshold=15, border_threshold=-1)
+    smooth = region_grow(image, centres, threshold=15, sigma=1.5, border_threshold=-1)
+    assert dice(smooth > 0, labels > 0) > dice(raw > 0, labels > 0) + 0.1
 
 
 def test_region_grow_max_size_bound_warns():
@@ -368,6 +392,7 @@ def test_no_points_gives_empty_labels(fill):
     (dict(threshold=5, batch=2), ValueError, r"`batch` must be a number in \[0, 1\], got 2"),
     (dict(threshold=5, connectivity=3), ValueError, r"`connectivity` must be 1 or 2, got 3"),
     (dict(threshold=5, max_size=0), ValueError, r"`max_size` must be >= 1, got 0"),
+    (dict(threshold=5, sigma=-2), ValueError, r"`sigma` must be a number >= 0 \(pixels\)"),
 ])
 def test_region_grow_bad_options(kwargs, error, message):
     image, _, centres = grid_cells()
@@ -381,7 +406,8 @@ def test_flood_fill_bad_options():
         flood_fill_labels(image, centres, closing_radius=-1)
     with pytest.raises(TypeError, match=r"`closing_radius` must be an integer, got 1.5"):
         flood_fill_labels(image, centres, closing_radius=1.5)
-    with pytest.raises(TypeError, match=r"`threshold` must be a finite number or None, got 'a'"):
+    with pytest.raises(TypeError, match=r"`threshold` must be a finite number, an array or None, "
+                                        r"got 'a'"):
         flood_fill_labels(image, centres, threshold="a")
 
 
