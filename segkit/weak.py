@@ -211,7 +211,7 @@ def _close_gaps(skeleton, radius, how):
 
 
 def flood_fill_steps(image, points, *, threshold=None, sigma=1.0, closing_radius=1,
-                     dark_borders=True, gap_closing="dilation"):
+                     max_size=None, dark_borders=True, gap_closing="dilation"):
     """The flood-fill recipe with every intermediate image, for one figure per step.
 
     1. ``binarised``: membranes vs the rest, after a light smoothing (`binarize_borders`).
@@ -241,6 +241,9 @@ def flood_fill_steps(image, points, *, threshold=None, sigma=1.0, closing_radius
         Smoothing before the binarisation (`binarize_borders`).
     closing_radius : int
         Radius of the disk that closes the gaps of the skeleton; 0 skips the step.
+    max_size : int or None
+        A region larger than this (pixels) is dropped with a warning naming its point: it
+        almost certainly leaked into the background. None keeps every region.
     dark_borders : bool
         Membranes are darker than the cells.
     gap_closing : {"dilation", "closing"}
@@ -255,9 +258,9 @@ def flood_fill_steps(image, points, *, threshold=None, sigma=1.0, closing_radius
     Warns
     -----
     UserWarning
-        A point on a border pixel of ``closed``, a duplicate point, or a point whose region
-        was already filled from an earlier point (a leak, or two clicks in one object): the
-        point gets no region.
+        A point on a border pixel of ``closed``, a duplicate point, a point whose region
+        was already filled from an earlier point (a leak, or two clicks in one object), or
+        whose region exceeds `max_size`: the point gets no region.
 
     Examples
     --------
@@ -270,6 +273,8 @@ def flood_fill_steps(image, points, *, threshold=None, sigma=1.0, closing_radius
 
     stack, single = _as_stack(image)
     radius = check_int(closing_radius, "closing_radius", minimum=0)
+    if max_size is not None:
+        max_size = check_int(max_size, "max_size", minimum=1)
     if gap_closing not in ("dilation", "closing"):
         raise ValueError(f"`gap_closing` must be 'dilation' or 'closing', got {gap_closing!r}")
     pts, keep = _as_points(points, stack.shape, single)
@@ -291,6 +296,7 @@ def flood_fill_steps(image, points, *, threshold=None, sigma=1.0, closing_radius
             continue
         regions, _ = ndi.label(~closed[z], structure=four)
         lut = np.zeros(regions.max() + 1, np.int32)
+        sizes = np.bincount(regions.ravel()) if max_size is not None else None
         owner = {}
         for i in on:
             r, c = pts[i, 1:]
@@ -304,6 +310,11 @@ def flood_fill_steps(image, points, *, threshold=None, sigma=1.0, closing_radius
                     f"point {i} {shown} falls in the region already filled from point "
                     f"{owner[region]} (a leak through a membrane gap, or two clicks in one "
                     "object); it produces no region", UserWarning, stacklevel=2)
+            elif max_size is not None and sizes[region] > max_size:
+                owner[region] = i
+                warnings.warn(
+                    f"the region of point {i} {shown} has {sizes[region]} pixels, more than "
+                    f"`max_size`={max_size} (a leak?); it is dropped", UserWarning, stacklevel=2)
             else:
                 owner[region] = i
                 lut[region] = i + 1
@@ -314,7 +325,7 @@ def flood_fill_steps(image, points, *, threshold=None, sigma=1.0, closing_radius
 
 
 def flood_fill_labels(image, points, *, threshold=None, sigma=1.0, closing_radius=1,
-                      dark_borders=True, gap_closing="dilation"):
+                      max_size=None, dark_borders=True, gap_closing="dilation"):
     """Weak labels by the flood-fill recipe: binarise, skeletonise, close, fill from clicks.
 
     Same parameters, warnings and errors as `flood_fill_steps`, which also returns the
@@ -333,8 +344,8 @@ def flood_fill_labels(image, points, *, threshold=None, sigma=1.0, closing_radiu
     [0, 0, 0, 0, 1, 1, 1]
     """
     return flood_fill_steps(image, points, threshold=threshold, sigma=sigma,
-                            closing_radius=closing_radius, dark_borders=dark_borders,
-                            gap_closing=gap_closing)["filled"]
+                            closing_radius=closing_radius, max_size=max_size,
+                            dark_borders=dark_borders, gap_closing=gap_closing)["filled"]
 
 
 # ----------------------------------------------------------------------------- region growing

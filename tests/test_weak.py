@@ -164,6 +164,22 @@ def test_flood_fill_leaks_through_a_gap_unless_closed():
     assert set(np.unique(closed[labels == 2])) == {0, 2}
 
 
+def test_flood_fill_max_size_drops_leaked_regions():
+    image, labels, centres = gap_cells()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        filled = flood_fill_labels(image, centres, closing_radius=1, max_size=500)
+    messages = [str(w.message) for w in caught]
+    assert messages == [
+        "the region of point 0 (13, 13) has 877 pixels, more than `max_size`=500 (a leak?); "
+        "it is dropped",
+        "point 1 (13, 36) falls in the region already filled from point 0 (a leak through a "
+        "membrane gap, or two clicks in one object); it produces no region"]
+    assert set(np.unique(filled)) == {0, *range(3, 10)}
+    with pytest.raises(ValueError, match=r"`max_size` must be >= 1, got 0"):
+        flood_fill_labels(image, centres, max_size=0)
+
+
 def test_flood_fill_morphological_closing_does_not_stop_the_leak():
     image, labels, centres = gap_cells()
     with pytest.warns(UserWarning, match="falls in the region already filled from point 0"):
