@@ -16,10 +16,11 @@ Conventions shared by both fillers
   a stack is processed slice by slice and its points are ``(z, row, col)``.
 - Label ``i + 1`` belongs to ``points[i]``; a point that yields no region leaves its label
   unused, so weak and true objects can be matched by index.
-- A point outside the image is an error that names it. A point on a border (membrane) pixel
-  and a duplicate point each give a `UserWarning` naming the point, and no region. So does a
-  point that lands in a region already claimed by an earlier point: for the flood fill this
-  is the symptom of a leak through a membrane gap.
+- A point outside the image, or with NaN or fractional coordinates, is an error that names
+  it. A point on a border (membrane) pixel and a duplicate point (same pixel as an earlier
+  one) each give a `UserWarning` naming the point, and no region. In the flood fill, so does
+  a point that lands in a region already filled from an earlier point: the symptom of a leak
+  through a membrane gap. In region growing, two clicks in one object split it between them.
 """
 
 import csv
@@ -391,8 +392,9 @@ def region_grow(image, points, *, threshold, sigma=0.0, max_size=None, batch=0.1
     connectivity : {1, 2}
         Neighbours: 1 is 4-connected, 2 is 8-connected.
     border_threshold : float or None
-        Grey level below which (above which with ``dark_borders=False``) a click counts as on
-        a border pixel and produces no region; None is Otsu per slice (`binarize_borders`).
+        Grey level at or below which (above which with ``dark_borders=False``) a click counts
+        as on a border pixel and produces no region, after the light smoothing of
+        `binarize_borders`; None is Otsu per slice; 0 (for dark borders) turns the check off.
         A constant slice has no border: a warning says so and regions grow until they meet
         or reach `max_size`.
     dark_borders : bool
@@ -466,7 +468,7 @@ def region_grow(image, points, *, threshold, sigma=0.0, max_size=None, batch=0.1
 
 
 def _grow(stack, pts, seeds_ok, threshold, max_size, batch, connectivity):
-    """Vectorised round-based growth of all regions of a stack at once.
+    """Vectorised round-based growth of all regions of one slice (or stack) at once.
 
     The stack is padded with a one-pixel wall (label -1) so that flat neighbour offsets never
     wrap across rows or slices. The boundary bands of all regions live in two parallel
