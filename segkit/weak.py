@@ -476,6 +476,12 @@ def _grow(stack, pts, seeds_ok, threshold, max_size, batch, connectivity):
     operations; ``mark`` remembers which region last put a pixel in its band, to keep the
     bands (nearly) free of repeats. A rare repeated (pixel, region) pair is harmless: both
     copies rank side by side and the pixel is taken once.
+
+    Band pixels far from a region's mean (membrane next to a cell) are parked instead of
+    being re-ranked every round, without changing the result: a pixel is parked when it
+    differs from the region's reference mean ``ref`` by more than ``threshold + slack``, so
+    it cannot come within `threshold` while the mean stays within ``slack`` of ``ref``; when
+    the mean drifts further, the region's parked pixels return to the band and ``ref`` moves.
     """
     n, h, w = stack.shape
     hp, wp = h + 2, w + 2
@@ -505,13 +511,33 @@ def _grow(stack, pts, seeds_ok, threshold, max_size, batch, connectivity):
     active[ids] = max_size > 1
     reached[ids] = max_size <= 1
     band_px, band_id = _neighbours(seed_px, ids, offsets, lab, mark, slot)
+    slack = threshold / 2
+    ref = total.copy()  # reference means of the parked pixels (seed values at first)
+    parked_px, parked_id = [], []
 
-    while band_px.size:
+    while band_px.size or parked_px:
+        mean = total / np.maximum(size, 1)
+        drifted = active & (np.abs(mean - ref) > slack)
+        if drifted.any() and parked_px:  # these regions' parked pixels may be in reach again
+            p_px, p_id = np.concatenate(parked_px), np.concatenate(parked_id)
+            back = drifted[p_id]
+            band_px = np.concatenate([band_px, p_px[back]])
+            band_id = np.concatenate([band_id, p_id[back]])
+            keep = ~back & active[p_id]
+            parked_px, parked_id = [p_px[keep]], [p_id[keep]]
+        ref[drifted] = mean[drifted]
         live = (lab[band_px] == 0) & active[band_id]
         band_px, band_id = band_px[live], band_id[live]
         if band_px.size == 0:
             break
-        diff = np.abs(val[band_px] - (total / np.maximum(size, 1))[band_id])
+        v = val[band_px]
+        far = np.abs(v - ref[band_id]) > threshold + slack
+        if far.any():
+            parked_px.append(band_px[far])
+            parked_id.append(band_id[far])
+            near = ~far
+            band_px, band_id, v = band_px[near], band_id[near], v[near]
+        diff = np.abs(v - mean[band_id])
         ok = diff <= threshold
         c_px, c_id, c_diff = band_px[ok], band_id[ok], diff[ok]
         n_ok = np.bincount(c_id, minlength=n_pts)
