@@ -75,3 +75,9 @@ def test_quick_parameter_parsing():
     nb.cells[0].source = "X = 1  # quick: not python"
     with pytest.raises(ValueError, match="quick value of X is not a Python literal"):
         course.quick_parameters(nb)
+
+
+def test_readme_badges_follow_the_setting():
+    text = (course.ROOT / "README.md").read_text()
+    assert course.readme_with_badges(text) == text, "run `make headers`"
+    assert course.badges_markdown("00_index") in text

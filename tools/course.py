@@ -128,7 +128,22 @@ def strip(nb):
     return changed
 
 
+README_START, README_END = "<!-- badges:start -->", "<!-- badges:end -->"
+
+
+def readme_with_badges(text):
+    """The README text with the course's Binder/Colab badges between the badge markers."""
+    head, rest = text.split(README_START, 1)
+    _, tail = rest.split(README_END, 1)
+    return f"{head}{README_START}\n{badges_markdown('00_index')}\n{README_END}{tail}"
+
+
 def cmd_headers(args):
+    readme = ROOT / "README.md"
+    text = readme.read_text()
+    if readme_with_badges(text) != text:
+        readme.write_text(readme_with_badges(text))
+        print("updated README.md")
     for path in notebook_paths():
         nb = nbformat.read(path, as_version=4)
         if apply_headers(nb, path.stem) | strip(nb):
