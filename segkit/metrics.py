@@ -95,8 +95,12 @@ def _as_pred(y_pred, name, like_shape, like_name, *, threshold=None, soft=False)
     return p.astype(np.float64) if soft else p
 
 
+def _as_truth(y_true, name="y_true"):
+    return as_binary(_layout(check_numeric(as_array(y_true, name), name), name), name)
+
+
 def _pixel_pair(y_true, y_pred, *, threshold=0.5, soft=False):
-    t = _layout(as_binary(y_true, "y_true"), "y_true")
+    t = _as_truth(y_true)
     p = _as_pred(y_pred, "y_pred", t.shape, "y_true", threshold=threshold, soft=soft)
     return t, p
 
@@ -458,7 +462,7 @@ def balanced_auroc(y_true, y_pred, *, threshold=0.5):
 
 # ----------------------------------------------------------------------------- ROC
 def _scores(y_true, y_score):
-    t = _layout(as_binary(y_true, "y_true"), "y_true")
+    t = _as_truth(y_true)
     s = _layout(check_numeric(as_array(y_score, "y_score"), "y_score"), "y_score")
     check_same_shape(t, "y_true", s, "y_score")
     check_finite(s, "y_score")
@@ -569,7 +573,7 @@ def threshold_sweep(y_true, y_score, *, thresholds=None):
     >>> c.dice().tolist()
     [0.8, 1.0, 0.0]
     """
-    t = _layout(as_binary(y_true, "y_true"), "y_true")
+    t = _as_truth(y_true)
     s = _layout(check_numeric(as_array(y_score, "y_score"), "y_score"), "y_score")
     check_same_shape(t, "y_true", s, "y_score")
     check_finite(s, "y_score")
@@ -1171,7 +1175,7 @@ def _plane_structure(ndim):
     from scipy import ndimage as ndi
 
     s = ndi.generate_binary_structure(2, 1)
-    return s if ndim == 2 else s[None]
+    return s if ndim == 2 else np.stack([np.zeros_like(s), s, np.zeros_like(s)])
 
 
 def _check_degrade(erode, dilate, noise, miss_rate):
@@ -1218,7 +1222,7 @@ def degrade_mask(mask, *, erode=0, dilate=0, noise=0.0, miss_rate=0.0, rng=None)
     """
     from scipy import ndimage as ndi
 
-    m = _layout(as_binary(mask, "mask"), "mask")
+    m = _as_truth(mask, "mask")
     erode, dilate, noise, miss_rate = _check_degrade(erode, dilate, noise, miss_rate)
     rng = as_rng(rng)
     s = _plane_structure(m.ndim)
