@@ -517,6 +517,17 @@ def test_degrade_labels():
     assert M.match_objects(lab, noisy[0]).fp > 0
 
 
+def test_synthetic_scores():
+    m = np.zeros((3, 20, 20), np.uint8)
+    m[:, 5:15, 5:15] = 1
+    s = M.synthetic_scores(m, rng=0)
+    assert s.dtype == np.float32 and s.shape == m.shape and 0 <= s.min() and s.max() <= 1
+    assert 0.9 < M.roc_auc(m, s) <= 1.0
+    assert np.array_equal(M.synthetic_scores(m, blur=0, noise=0), m.astype(np.float32))
+    with pytest.raises(ValueError, match=r"`blur` must be a non-negative number, got -1"):
+        M.synthetic_scores(m, blur=-1)
+
+
 # ============================================================================ plots
 def test_plots_draw():
     mpl = pytest.importorskip("matplotlib")
