@@ -442,8 +442,8 @@ def balanced_auroc(y_true, y_pred, *, threshold=0.5):
     """The AUROC of a hard prediction, 1 - (FPR + FNR) / 2 (= balanced accuracy).
 
     This is the area under the ROC "curve" of a single operating point joined to (0, 0) and
-    (1, 1), the form used for binary segmentations in the EM mitochondria literature; for a
-    score map use `roc_auc`, the true rank-based area. Insensitive to class imbalance:
+    (1, 1), the form reported by segmentation papers that score a thresholded mask; for a
+    score map use `roc_auc`, the true rank-based area (the two differ: say which you report). Insensitive to class imbalance:
     predicting background everywhere scores 0.5.
 
     Raises
@@ -630,7 +630,7 @@ def _unit_score(value, name, lo):
 def interpret_kappa(k, *, scale="landis-koch"):
     """The verbal reading of a kappa value from a published guideline table.
 
-    ``"landis-koch"`` (Landis & Koch 1977, Biometrics 33:159): < 0 poor, 0-0.20 slight,
+    ``"landis-koch"`` (Landis & Koch 1977, Biometrics 33:159-174): < 0 poor, 0-0.20 slight,
     0.21-0.40 fair, 0.41-0.60 moderate, 0.61-0.80 substantial, 0.81-1 almost perfect; each
     band includes its upper bound (0.40 is fair, 0.405 moderate).
     ``"fleiss"`` (Fleiss 1981, Statistical Methods for Rates and Proportions): < 0.40 poor,
@@ -660,10 +660,11 @@ def interpret_kappa(k, *, scale="landis-koch"):
 def interpret_auroc(a):
     """The verbal reading of an AUROC after Hosmer & Lemeshow.
 
-    Hosmer, Lemeshow & Sturdivant, *Applied Logistic Regression*, 3rd ed. (Wiley 2013),
-    section 5.2.4: 0.5 no discrimination; 0.5 < AUROC < 0.7 poor; 0.7-0.8 acceptable;
-    0.8-0.9 excellent; >= 0.9 outstanding (each band includes its lower bound). Below 0.5 the
-    classifier is worse than chance, which usually means inverted labels or scores.
+    The commonly cited reading of Hosmer & Lemeshow, *Applied Logistic Regression*, 2nd ed.
+    (Wiley 2000), p. 162 (kept in the 3rd ed., Hosmer, Lemeshow & Sturdivant 2013, ch. 5):
+    0.5 no discrimination; 0.5 < AUROC < 0.7 poor; 0.7-0.8 acceptable; 0.8-0.9 excellent;
+    >= 0.9 outstanding (each band includes its lower bound). Below 0.5 the classifier is
+    worse than chance, which usually means inverted labels or scores.
 
     Examples
     --------
