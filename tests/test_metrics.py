@@ -599,3 +599,16 @@ def test_plots_draw():
 def test_bad_input(call, exc, msg):
     with pytest.raises(exc, match=msg):
         call()
+
+
+def test_stack_with_an_empty_slice_keeps_slice_and_label_ids():
+    t = np.zeros((3, 4, 5), np.int32)
+    p = t.copy()
+    t[0, :2, :2], t[2, 1:3, 1:4], t[2, 3, :] = 3, 1, 7  # slice 1 has no reference object
+    p[0, :2, :1], p[2, 1:3, 1:4], p[1, 0, 0] = 1, 9, 4
+    # (0, 3): half covered, so SEG 0 but IoU 0.5 matches; (2, 1) perfect; (2, 7) missed
+    assert M.seg_score(t, p) == 1 / 3
+    m = M.match_objects(t, p)
+    assert (m.tp, m.fp, m.fn) == (2, 1, 1)
+    assert m.true_ids.tolist() == [[0, 3], [2, 1]]
+    assert m.pred_ids.tolist() == [[0, 1], [2, 9]]
