@@ -128,6 +128,7 @@ def test_accuracy_misleads_under_imbalance():
 @pytest.mark.parametrize("encode", [
     lambda m: m, lambda m: m.astype(np.uint8), lambda m: m.astype(np.uint8) * 255,
     lambda m: m.astype(np.float32), lambda m: m[..., None], lambda m: m.tolist(),
+    lambda m: m.astype(np.int16) * 255, lambda m: m.astype(np.uint16),
 ])
 def test_input_encodings_agree(encode):
     t, _, p = _random_pair(1, shape=(3, 6, 7))
@@ -552,6 +553,10 @@ def test_plots_draw():
      r"`y_true` must be a binary mask with values in \{0, 1\} or \{0, 255\}, got 3"),
     (lambda: M.dice([[0, 1, 1]], np.array([[0, 1, 7]])), ValueError,
      r"`y_pred` must be a binary mask"),
+    (lambda: M.dice(np.array([[-1, 0, 1]], np.int16), [[0, 1, 1]]), ValueError,
+     r"`y_true` must be a binary mask .* got 3 distinct values: -1, 0, 1"),
+    (lambda: M.dice(np.array([[0, 1, 255]], np.uint8), [[0, 1, 1]]), ValueError,
+     r"`y_true` must be a binary mask .* got 3 distinct values: 0, 1, 255"),
     (lambda: M.dice([[0, 1, 1]], [[0.0, 1.5, 0.2]]), ValueError,
      r"`y_pred` must hold probabilities in \[0, 1\].*from 0 to 1.5"),
     (lambda: M.dice([[0, 1, 1]], [[0.0, np.nan, 0.2]]), ValueError,
