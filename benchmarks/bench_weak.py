@@ -1,13 +1,16 @@
 """Benchmark of the weak-label fillers (segkit.weak): are the notebook 03 sliders live?
 
-    python benchmarks/bench_weak.py
+    python benchmarks/bench_weak.py [--quick]
 
 Both fillers on one 768 x 1024 slice of synthetic cells with 100 click points, beside
-`skimage.segmentation.flood` from the same points for scale. Target: under 1 s each. Also the
-exact region growing (``batch=0``) on a 128 x 160 slice of 12 cells, and how far the default batched
-growth is from it there (per-object Dice). Prints a table; always exits 0 (no timing asserts).
+`skimage.segmentation.flood` from the same points for scale. Target: under 1 s each. Also
+the exact region growing (``batch=0``) on a 128 x 160 slice of 12 cells, and how far the
+default batched growth is from it there (per-object Dice). Prints a table; always exits 0
+(no timing asserts). ``--quick`` times each call once and compares with the exact growth on
+a smaller slice.
 """
 
+import argparse
 import sys
 import time
 import warnings
@@ -43,7 +46,8 @@ def cells(shape, n_cells, seed=0):
     return images[0], labels[0]
 
 
-def best_of(fn, repeats=REPEATS):
+def best_of(fn, repeats=None):
+    repeats = REPEATS if repeats is None else repeats
     fn()  # warm-up: imports, caches
     times = []
     for _ in range(repeats):
@@ -53,9 +57,15 @@ def best_of(fn, repeats=REPEATS):
     return min(times)
 
 
-def main():
+def main(argv=None):
     from skimage.segmentation import flood
 
+    p = argparse.ArgumentParser()
+    p.add_argument("--quick", action="store_true")
+    args = p.parse_args(argv)
+    global REPEATS
+    REPEATS = 1 if args.quick else REPEATS
+    small, n_small = ((64, 80), 4) if args.quick else ((128, 160), 12)
     image, labels = cells(SHAPE, N_POINTS)
     points = weak.click_points(labels)[:N_POINTS]
     warnings.simplefilter("ignore", UserWarning)  # clicks on specks of border are expected
@@ -72,7 +82,7 @@ def main():
     rows.append(("weak.region_grow threshold=45, batch=0.1", best_of(
         lambda: weak.region_grow(image, points, threshold=45))))
 
-    crop, crop_labels = cells((128, 160), 12, seed=1)
+    crop, crop_labels = cells(small, n_small, seed=1)
     crop_pts = weak.click_points(crop_labels)
     t0 = time.perf_counter()
     exact = weak.region_grow(crop, crop_pts, threshold=30, batch=0)
@@ -88,7 +98,8 @@ def main():
     print(f"{'method':<50} {'seconds':>8} {'x flood':>8}")
     for name, t in rows:
         print(f"{name:<50} {t:8.3f} {t / t_flood:8.1f}")
-    print(f"\nregion_grow on a 128 x 160 slice, {len(crop_pts)} clicks, threshold 30:")
+    print(f"\nregion_grow on a {small[0]} x {small[1]} slice, {len(crop_pts)} clicks, "
+          "threshold 30:")
     print(f"{'  exact (batch=0)':<50} {t_exact:8.3f}")
     print(f"{'  batched (batch=0.1)':<50} {t_batch:8.3f}")
     print(f"  per-object Dice batched vs exact: mean {np.mean(dice):.3f}, min {np.min(dice):.3f}")
