@@ -1,0 +1,392 @@
+"""Training loop around ``keras.Model.fit``: checks first, then Adam, checkpoints and logs.
+
+Introduced in notebook 05. `train` validates the data and the checkpoint path *before* the
+first epoch (a typo in a path should not cost an hour of training), compiles with Adam,
+keeps the best model by validation loss in a ``.keras`` file written atomically, logs every
+epoch to CSV (and TensorBoard if asked), stops early if asked, and seeds every generator.
+
+The same call runs on a laptop CPU, a Colab GPU/TPU or several GPUs: pass a
+``tf.distribute`` strategy and a model *builder* (a function returning a fresh model) so
+that the model's variables are created inside ``strategy.scope()``.
+"""
+
+import os
+import tempfile
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from ._validate import as_array, check_finite, check_int, check_numeric, describe
+from .losses import DiceMetric, IoUMetric, get_loss
+
+__all__ = ["train", "BestCheckpoint", "one_at_a_time", "check_checkpoint_path"]
+
+
+# ----------------------------------------------------------------------------- checkpoints
+def check_checkpoint_path(path):
+    """Make sure a ``.keras`` checkpoint can be written at `path`, before any training.
+
+    Creates the parent folder if needed and writes (then removes) a probe file in it.
+
+    Raises
+    ------
+    ValueError
+        `path` does not end in ``.keras``.
+    PermissionError
+        The folder cannot be created or written.
+    """
+    path = Path(path)
+    if path.suffix != ".keras":
+        raise ValueError(
+            f"`checkpoint` must end in .keras (the native Keras format), got {str(path)!r}"
+        )
+    if path.is_dir():
+        raise ValueError(f"`checkpoint` ({path}) is a folder; give a file name ending in .keras")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.probe")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise PermissionError(
+            f"`checkpoint` ({path}) cannot be written: {exc.strerror or exc}; choose a "
+            "writable folder before training starts"
+        ) from None
+    return path
+
+
+class BestCheckpoint(keras.callbacks.Callback):
+    """Save the model whenever `monitor` improves, atomically, and optionally restore it.
+
+    Each save goes to a temporary ``.keras`` file beside `path` and is then renamed onto it
+    (``os.replace``), so an interrupted or crashed training always leaves the last complete
+    best model, never a half-written file. ``keras.callbacks.ModelCheckpoint`` writes
+    straight to the final name, which is why segkit uses this instead.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Ends in ``.keras``.
+    monitor : str
+        A key of the epoch logs, ``"val_loss"`` by default.
+    mode : {"min", "max"}
+    restore_best : bool
+        At the end of training, put the best weights back into the model (kept in memory).
+    """
+
+    def __init__(self, path=None, *, monitor="val_loss", mode="min", restore_best=True):
+        super().__init__()
+        if mode not in ("min", "max"):
+            raise ValueError(f"`mode` must be 'min' or 'max', got {mode!r}")
+        self.path = None if path is None else Path(path)
+        self.monitor, self.mode, self.restore_best = monitor, mode, restore_best
+        self.best = None
+        self.best_epoch = None
+        self._best_weights = None
+
+    def _improved(self, value):
+        if self.best is None:
+            return True
+        return value < self.best if self.mode == "min" else value > self.best
+
+    def on_epoch_end(self, epoch, logs=None):
+        value = (logs or {}).get(self.monitor)
+        if value is None or not np.isfinite(value) or not self._improved(value):
+            return
+        self.best, self.best_epoch = float(value), epoch
+        if self.restore_best:
+            self._best_weights = self.model.get_weights()
+        if self.path is not None:
+            from .io import atomic_path
+
+            with atomic_path(self.path) as tmp:
+                self.model.save(tmp)
+
+    def on_train_end(self, logs=None):
+        if self.restore_best and self._best_weights is not None:
+            self.model.set_weights(self._best_weights)
+
+
+# ----------------------------------------------------------------------------- data checks
+def _check_arrays(data, name, n_classes, weighted):
+    """(x, y) numpy arrays: NHWC float images, masks of the right values, matching shapes."""
+    if not isinstance(data, (tuple, list)) or len(data) != 2:
+        raise TypeError(
+            f"`{name}` must be a tf.data.Dataset of (x, y) batches or an (x, y) tuple of "
+            f"arrays, got {describe(data)}"
+            + (f" of length {len(data)}" if isinstance(data, (tuple, list)) else "")
+        )
+    x = check_numeric(as_array(data[0], f"{name}[0] (images)"), f"{name}[0] (images)")
+    y = check_numeric(as_array(data[1], f"{name}[1] (masks)"), f"{name}[1] (masks)")
+    _check_batch(x, y, name, n_classes, weighted)
+    return x.astype(np.float32, copy=False), y.astype(np.float32, copy=False)
+
+
+def _check_batch(x, y, name, n_classes, weighted):
+    if x.ndim != 4:
+        raise ValueError(
+            f"`{name}` images must be NHWC (N, H, W, C), got {describe(x)}; "
+            "use segkit.io.to_nhwc"
+        )
+    if y.ndim != 4:
+        raise ValueError(
+            f"`{name}` masks must be NHWC (N, H, W, 1), got {describe(y)}; "
+            "use segkit.io.to_nhwc"
+        )
+    if x.shape[0] != y.shape[0]:
+        raise ValueError(
+            f"`{name}` has {x.shape[0]} images but {y.shape[0]} masks; they must pair up "
+            f"(images {x.shape}, masks {y.shape})"
+        )
+    if x.shape[1:3] != y.shape[1:3]:
+        raise ValueError(
+            f"`{name}` masks (shape {y.shape}) must have the same height and width as the "
+            f"images (shape {x.shape})"
+        )
+    if np.issubdtype(x.dtype, np.integer):
+        raise ValueError(
+            f"`{name}` images are {x.dtype}, not normalised floats; normalise them first "
+            "(segkit.io.Normalization) and pass the same object to predict_tiled"
+        )
+    check_finite(x, f"{name} images")
+    want_channels = 2 if weighted else 1
+    if y.shape[-1] != want_channels:
+        what = ("2 channels (mask, weight map) for the weighted loss; see "
+                "segkit.losses.with_weight_maps" if weighted else "1 channel")
+        raise ValueError(f"`{name}` masks must have {what}, got {describe(y)}")
+    labels = y[..., 0]
+    check_finite(labels, f"{name} masks")
+    values = np.unique(labels)
+    allowed = np.arange(max(n_classes, 2))
+    if not np.isin(values, allowed).all():
+        shown = ", ".join(f"{v:g}" for v in values[:8]) + (", ..." if values.size > 8 else "")
+        want = "{0, 1}" if n_classes == 1 else f"0..{n_classes - 1}"
+        raise ValueError(
+            f"`{name}` masks must hold values in {want}, got {values.size} distinct values: "
+            f"{shown}" + ("; divide {0, 255} masks by 255" if 255 in values else "")
+        )
+    if weighted and (y[..., 1] < 0).any():
+        raise ValueError(f"`{name}` weight maps (channel 1 of the masks) must be >= 0")
+
+
+def _check_dataset(ds, name, n_classes, weighted):
+    """Check the first batch of a tf.data.Dataset (structure, shapes, mask values)."""
+    spec = ds.element_spec
+    if not isinstance(spec, tuple) or len(spec) not in (2, 3):
+        raise ValueError(
+            f"`{name}` must yield (x, y) or (x, y, sample_weight) batches, got elements {spec}"
+        )
+    for batch in ds.take(1):
+        x, y = np.asarray(batch[0]), np.asarray(batch[1])
+        _check_batch(x, y, f"{name} (first batch)", n_classes, weighted)
+        return
+    raise ValueError(f"`{name}` is an empty dataset")
+
+
+def _is_dataset(data):
+    import tensorflow as tf
+
+    return isinstance(data, tf.data.Dataset)
+
+
+# ----------------------------------------------------------------------------- train
+def train(model, train_data, val_data=None, *, epochs, learning_rate=1e-3, epsilon=1e-7,
+          loss="dice", batch_size=8, checkpoint=None, log_csv=None, tensorboard=None,
+          early_stopping=None, restore_best=True, seed=0, strategy=None, metrics=None,
+          callbacks=(), verbose="auto"):
+    """Compile `model` with Adam and fit it, keeping the best epoch by validation loss.
+
+    Parameters
+    ----------
+    model : keras.Model or callable
+        A model, or a function with no arguments that builds one (needed with a
+        non-default `strategy`, so that its variables live inside ``strategy.scope()``).
+    train_data, val_data : tf.data.Dataset or (x, y) tuple of arrays
+        Datasets yield ``(x, y)`` batches (e.g. `segkit.augment.make_dataset`); arrays are
+        ``x : (N, H, W, 1)`` normalised float32 images and ``y : (N, H, W, 1)`` masks in
+        {0, 1} (labels ``0..K-1`` for a K-class model; 2 channels for ``"weighted_bce"``).
+        Without `val_data` the training loss is monitored instead.
+    epochs : int
+    learning_rate, epsilon : float
+        Adam's step size and its numerical-stability term (raise `epsilon` to 1e-4 .. 1
+        if training is unstable, as the TensorFlow docs suggest for some models).
+    loss : str or callable
+        A name of `segkit.losses.LOSSES` (``"dice"``, ``"bce"``, ``"log_dice"``,
+        ``"focal"``, ``"jaccard"``, ``"weighted_bce"``, ``"bce_dice"``) or a Keras loss.
+    batch_size : int
+        For array data only (datasets are already batched).
+    checkpoint : str or os.PathLike, optional
+        ``.keras`` file that always holds the best model so far (atomic writes).
+    log_csv : str or os.PathLike, optional
+        CSV file with one row of losses and metrics per epoch.
+    tensorboard : str or os.PathLike, optional
+        TensorBoard log folder.
+    early_stopping : int, optional
+        Stop after this many epochs without improvement.
+    restore_best : bool
+        End with the weights of the best epoch rather than the last one.
+    seed : int
+        Seeds Python, NumPy and the backend (``keras.utils.set_random_seed``): weight
+        initialisation (when `model` is a builder), shuffling and dropout repeat exactly on
+        one machine. GPU kernels may still differ in the last bits between runs.
+    strategy : tf.distribute.Strategy, optional
+        E.g. ``tf.distribute.MirroredStrategy()`` for several GPUs or a TPU strategy.
+    metrics : list, optional
+        Defaults to Dice and IoU at 0.5 (`segkit.losses.DiceMetric`, `IoUMetric`).
+    callbacks : sequence of keras.callbacks.Callback
+        Extra callbacks, run after segkit's.
+    verbose : "auto", 0, 1 or 2
+        Keras' progress display.
+
+    Returns
+    -------
+    keras.callbacks.History
+        ``history.history`` holds the per-epoch values; ``history.model`` is the trained
+        model (the one built inside the strategy when `model` is a builder).
+
+    Raises
+    ------
+    ValueError, TypeError
+        Bad data (integer images, masks not in {0, 1}, images and masks that do not pair
+        up) or a checkpoint name that does not end in ``.keras``.
+    PermissionError
+        The checkpoint, CSV or TensorBoard location is not writable.
+    """
+    import tensorflow as tf
+
+    epochs = check_int(epochs, "epochs", minimum=1)
+    batch_size = check_int(batch_size, "batch_size", minimum=1)
+    seed = check_int(seed, "seed", minimum=0)
+    if float(learning_rate) <= 0:
+        raise ValueError(f"`learning_rate` must be > 0, got {learning_rate!r}")
+    if float(epsilon) <= 0:
+        raise ValueError(f"`epsilon` must be > 0, got {epsilon!r}")
+    if early_stopping is not None:
+        early_stopping = check_int(early_stopping, "early_stopping", minimum=1)
+    loss_obj = get_loss(loss)
+    weighted = loss == "weighted_bce" or type(loss_obj).__name__ == "WeightedBCE"
+
+    # everything that can fail is checked before the first epoch
+    if checkpoint is not None:
+        checkpoint = check_checkpoint_path(checkpoint)
+    for what, target in (("log_csv", log_csv), ("tensorboard", tensorboard)):
+        if target is not None:
+            folder = Path(target).parent if what == "log_csv" else Path(target)
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+                fd, probe = tempfile.mkstemp(dir=folder)
+                os.close(fd)
+                os.unlink(probe)
+            except OSError as exc:
+                raise PermissionError(
+                    f"`{what}` ({target}) cannot be written: {exc.strerror or exc}"
+                ) from None
+
+    keras.utils.set_random_seed(seed)
+    if strategy is None:
+        strategy = tf.distribute.get_strategy()
+    with strategy.scope():
+        if isinstance(model, keras.Model):
+            _check_model_in_strategy(model, strategy)
+        elif callable(model):
+            model = model()
+            if not isinstance(model, keras.Model):
+                raise TypeError(
+                    f"`model` builder must return a keras.Model, got {describe(model)}"
+                )
+        else:
+            raise TypeError(
+                f"`model` must be a keras.Model or a function building one, got {describe(model)}"
+            )
+        n_classes = int(model.output_shape[-1])
+        model.compile(
+            optimizer=keras.optimizers.Adam(learning_rate=float(learning_rate),
+                                            epsilon=float(epsilon)),
+            loss=loss_obj,
+            metrics=list(metrics) if metrics is not None else [DiceMetric(), IoUMetric()],
+        )
+
+    fit_kwargs = {}
+    if _is_dataset(train_data):
+        _check_dataset(train_data, "train_data", n_classes, weighted)
+        fit_args = (train_data,)
+        fit_kwargs["shuffle"] = False  # a dataset shuffles itself; Keras warns otherwise
+    else:
+        x, y = _check_arrays(train_data, "train_data", n_classes, weighted)
+        fit_args = (x, y)
+        fit_kwargs.update(batch_size=batch_size, shuffle=True)
+    if val_data is not None:
+        if _is_dataset(val_data):
+            _check_dataset(val_data, "val_data", n_classes, weighted)
+            fit_kwargs["validation_data"] = val_data
+        else:
+            fit_kwargs["validation_data"] = _check_arrays(val_data, "val_data", n_classes,
+                                                          weighted)
+    monitor = "val_loss" if val_data is not None else "loss"
+
+    cbs = [BestCheckpoint(checkpoint, monitor=monitor, restore_best=restore_best)]
+    if log_csv is not None:
+        cbs.append(keras.callbacks.CSVLogger(str(log_csv)))
+    if tensorboard is not None:
+        cbs.append(keras.callbacks.TensorBoard(log_dir=str(tensorboard)))
+    if early_stopping is not None:
+        cbs.append(keras.callbacks.EarlyStopping(monitor=monitor, patience=early_stopping))
+    cbs.extend(callbacks)
+    return model.fit(*fit_args, epochs=epochs, callbacks=cbs, verbose=verbose, **fit_kwargs)
+
+
+def _check_model_in_strategy(model, strategy):
+    """A ready-made model only works with a strategy whose scope created its variables."""
+    import tensorflow as tf
+
+    if not model.weights or not tf.distribute.has_strategy():
+        return  # the default strategy (no distribution) takes any model
+    variable = model.weights[0]
+    variable = getattr(variable, "value", variable)
+    if not strategy.extended.variable_created_in_scope(variable):
+        raise ValueError(
+            f"`model` was built outside `strategy` ({type(strategy).__name__}).scope(); pass a "
+            "function that builds it instead, e.g. `lambda: segkit.models.unet(...)`, so that "
+            "train() creates its variables inside the strategy"
+        )
+
+
+# ----------------------------------------------------------------------------- studies
+def one_at_a_time(evaluate, baseline, variations):
+    """One-at-a-time hyperparameter study: change one knob from the baseline, keep the rest.
+
+    Parameters
+    ----------
+    evaluate : callable
+        ``evaluate(**params) -> dict`` of scores, e.g. a function that trains a small model
+        with `train` and returns ``{"val_dice": ..., "test_dice": ...}``.
+    baseline : dict
+        The reference setting of every knob.
+    variations : dict
+        ``{name: [values, ...]}``; each value is tried with all other knobs at baseline.
+
+    Returns
+    -------
+    list of dict
+        One row per run: ``{"parameter", "value", **scores}``; the first row is the
+        baseline (parameter ``"baseline"``). ``pandas.DataFrame(rows)`` shows it as a table.
+
+    Examples
+    --------
+    >>> rows = one_at_a_time(lambda a, b: {"score": a * b}, {"a": 1, "b": 2}, {"a": [3]})
+    >>> [(r["parameter"], r["value"], r["score"]) for r in rows]
+    [('baseline', None, 2), ('a', 3, 6)]
+    """
+    baseline = dict(baseline)
+    unknown = sorted(set(variations) - set(baseline))
+    if unknown:
+        raise ValueError(f"`variations` names knobs missing from `baseline`: {unknown}")
+    rows = [{"parameter": "baseline", "value": None, **evaluate(**baseline)}]
+    for name, values in variations.items():
+        for value in values:
+            if value == baseline[name]:
+                continue
+            rows.append({"parameter": name, "value": value,
+                         **evaluate(**{**baseline, name: value})})
+    return rows
