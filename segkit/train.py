@@ -20,7 +20,10 @@ import numpy as np
 from ._validate import as_array, check_finite, check_int, check_numeric, describe
 from .losses import DiceMetric, IoUMetric, get_loss
 
-__all__ = ["train", "BestCheckpoint", "one_at_a_time", "check_checkpoint_path"]
+__all__ = [
+    "train", "BestCheckpoint", "check_checkpoint_path", "dice_score", "normalization_named",
+    "run_experiment", "one_at_a_time",
+]
 
 
 # ----------------------------------------------------------------------------- checkpoints
@@ -390,3 +393,108 @@ def one_at_a_time(evaluate, baseline, variations):
             rows.append({"parameter": name, "value": value,
                          **evaluate(**{**baseline, name: value})})
     return rows
+
+
+def dice_score(model, images, masks, *, threshold=0.5, batch_size=4):
+    """Dice of `model`'s thresholded predictions over a whole set (one global score).
+
+    Parameters
+    ----------
+    model : keras.Model
+        One sigmoid output channel.
+    images : (N, H, W, 1) ndarray
+        Normalised float images whose sides the model accepts.
+    masks : (N, H, W, 1) ndarray
+        {0, 1} ground truth.
+
+    Returns
+    -------
+    float
+        ``2 |P.T| / (|P| + |T|)``, 1.0 when both are empty.
+    """
+    from ._validate import as_binary, check_same_shape
+
+    x = check_numeric(as_array(images, "images"), "images")
+    truth = as_binary(masks, "masks", allow_255=False)
+    check_same_shape(x, "images", truth, "masks")
+    metric = DiceMetric(threshold=threshold)
+    for i in range(0, len(x), check_int(batch_size, "batch_size", minimum=1)):
+        pred = model.predict_on_batch(x[i:i + batch_size].astype(np.float32))
+        metric.update_state(truth[i:i + batch_size].astype(np.float32), pred)
+    return float(metric.result())
+
+
+def normalization_named(name, images):
+    """A `segkit.io.Normalization` fitted on `images`, by name (for widgets and studies).
+
+    ``"percentile"``: 1st to 99th percentile (robust to outliers, the default);
+    ``"minmax"``: minimum to maximum; ``"none"``: raw values as floats (0..255 for uint8),
+    to see what skipping normalisation does to training.
+    """
+    from .io import Normalization
+
+    if name == "percentile":
+        return Normalization.fit(images, percentiles=(1.0, 99.0))
+    if name == "minmax":
+        return Normalization.fit(images, percentiles=(0.0, 100.0))
+    if name == "none":
+        return Normalization(0.0, 1.0)
+    raise ValueError(f"`normalization` must be 'percentile', 'minmax' or 'none', got {name!r}")
+
+
+def run_experiment(data, *, architecture="unet", depth=2, base_filters=8, learning_rate=1e-3,
+                   epsilon=1e-7, batch_size=8, loss="dice", normalization="percentile",
+                   epochs=3, seed=0, verbose=0):
+    """Train a fresh model with the given knobs and score it: one point of a study.
+
+    Clears the Keras session first (so repeated calls from a widget do not pile up models),
+    fits the normalisation on the training images, trains with `train` and returns the
+    Dice on the validation and test sets.
+
+    Parameters
+    ----------
+    data : dict
+        ``{"train": (images, masks), "val": (images, masks), "test": (images, masks)}``,
+        raw NHWC images (e.g. uint8 tiles) and {0, 1} masks.
+    architecture : {"unet", "segnet"}
+    depth, base_filters : int
+        Passed to `segkit.models.unet` / `segnet`.
+    learning_rate, epsilon, batch_size, loss, epochs, seed
+        Passed to `train`.
+    normalization : {"percentile", "minmax", "none"}
+        See `normalization_named`.
+
+    Returns
+    -------
+    scores : dict
+        ``val_dice``, ``test_dice``, ``epochs`` run and ``seconds`` of training.
+    history : keras.callbacks.History
+        ``history.model`` is the trained model.
+    """
+    import time
+
+    from . import models
+
+    missing = {"train", "val", "test"} - set(data)
+    if missing:
+        raise ValueError(f"`data` needs the keys 'train', 'val' and 'test'; missing {sorted(missing)}")
+    builders = {"unet": models.unet, "segnet": models.segnet}
+    if architecture not in builders:
+        raise ValueError(f"`architecture` must be 'unet' or 'segnet', got {architecture!r}")
+    keras.backend.clear_session()
+    norm = normalization_named(normalization, data["train"][0])
+    prepared = {k: (norm(x), np.asarray(y, np.float32)) for k, (x, y) in data.items()}
+    start = time.perf_counter()
+    history = train(
+        lambda: builders[architecture]((None, None, 1), depth=depth, base_filters=base_filters),
+        prepared["train"], prepared["val"], epochs=epochs, learning_rate=learning_rate,
+        epsilon=epsilon, loss=loss, batch_size=batch_size, seed=seed, verbose=verbose)
+    seconds = time.perf_counter() - start
+    model = history.model
+    scores = {
+        "val_dice": dice_score(model, *prepared["val"]),
+        "test_dice": dice_score(model, *prepared["test"]),
+        "epochs": len(history.history["loss"]),
+        "seconds": round(seconds, 1),
+    }
+    return scores, history

@@ -9,7 +9,8 @@ import pytest
 import tensorflow as tf
 
 from segkit.models import unet
-from segkit.train import BestCheckpoint, check_checkpoint_path, one_at_a_time, train
+from segkit.train import (BestCheckpoint, check_checkpoint_path, dice_score, normalization_named,
+                          one_at_a_time, run_experiment, train)
 
 
 @pytest.fixture(autouse=True)
@@ -196,3 +197,36 @@ def test_one_at_a_time():
     assert rows[1] == {"parameter": "lr", "value": 10, "score": 20}
     with pytest.raises(ValueError, match="missing from `baseline`"):
         one_at_a_time(evaluate, {"lr": 1}, {"epochs": [1]})
+
+
+def test_dice_score():
+    model = keras.Sequential([keras.Input((None, None, 1)), keras.layers.Conv2D(
+        1, 1, kernel_initializer="ones", bias_initializer="zeros")])
+    x, y = data()
+    assert dice_score(model, y, y) == 1.0
+    assert dice_score(model, np.zeros_like(y), y) == 0.0
+    with pytest.raises(ValueError, match="same shape"):
+        dice_score(model, y[:, :8], y)
+
+
+def test_normalization_named():
+    raw = np.arange(101, dtype=np.uint8).reshape(1, 101)
+    assert normalization_named("minmax", raw)(raw).max() == 1.0
+    assert normalization_named("none", raw)(raw).max() == 100.0
+    assert normalization_named("percentile", raw).low == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="`normalization` must be"):
+        normalization_named("zscore", raw)
+
+
+def test_run_experiment_with_one_at_a_time():
+    x, y = data(6)
+    raw = (x * 255).astype(np.uint8)
+    split = {"train": (raw[:4], y[:4]), "val": (raw[4:5], y[4:5]), "test": (raw[5:], y[5:])}
+    rows = one_at_a_time(
+        lambda **p: run_experiment(split, epochs=1, depth=1, base_filters=2, **p)[0],
+        {"architecture": "unet"}, {"architecture": ["segnet"]})
+    assert [r["value"] for r in rows] == [None, "segnet"]
+    for row in rows:
+        assert 0 <= row["val_dice"] <= 1 and 0 <= row["test_dice"] <= 1 and row["epochs"] == 1
+    with pytest.raises(ValueError, match="missing"):
+        run_experiment({"train": split["train"]})
