@@ -15,7 +15,9 @@ import ast
 import json
 import os
 import re
+import shutil
 import sys
+import tempfile
 import time
 import tomllib
 from pathlib import Path
@@ -145,6 +147,7 @@ def cmd_strip(args):
 # ----------------------------------------------------------------------------- run
 def run_notebook(path, out_dir, *, quick=False, timeout=1800, extra_parameters=None):
     """Execute one notebook in a fresh kernel; return a report dict (status, wall_s, peak_rss_mb)."""
+    from traitlets.config import Config
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
     from papermill.parameterize import parameterize_notebook
@@ -153,12 +156,20 @@ def run_notebook(path, out_dir, *, quick=False, timeout=1800, extra_parameters=N
     params = dict(quick_parameters(nb)) if quick else {}
     params.update(extra_parameters or {})
     if params:
+        for cell in nb.cells:  # papermill expects every cell to carry a tags list
+            cell.metadata.setdefault("tags", [])
+        nb.metadata.setdefault("papermill", {})
         nb = parameterize_notebook(nb, params)
     nb.cells.append(nbformat.v4.new_code_cell(
         f"import resource\nprint('{RSS_MARK}', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"))
     env_backup = dict(os.environ)
-    os.environ.update({"MPLBACKEND": "Agg", "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONHASHSEED": "0"})
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
+    os.environ.update({"TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONHASHSEED": "0"})
+    os.environ.pop("MPLBACKEND", None)  # the kernel's inline backend puts figures in the copy
+    # IPC sockets in a private folder, not TCP ports: several kernels started at once (tests,
+    # other sessions on the machine) can otherwise race for the same ports and hang.
+    sock_dir = tempfile.mkdtemp(prefix="segkit-kernel-")
+    config = Config({"KernelManager": {"transport": "ipc", "ip": os.path.join(sock_dir, "k")}})
+    client = NotebookClient(nb, config=config, timeout=timeout, kernel_name="python3",
                             resources={"metadata": {"path": str(path.parent)}})
     start = time.perf_counter()
     status, error = "ok", None
@@ -169,6 +180,7 @@ def run_notebook(path, out_dir, *, quick=False, timeout=1800, extra_parameters=N
     finally:
         os.environ.clear()
         os.environ.update(env_backup)
+        shutil.rmtree(sock_dir, ignore_errors=True)
     wall = time.perf_counter() - start
     peak_kb = None
     measure = nb.cells.pop()
