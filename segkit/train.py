@@ -21,8 +21,8 @@ from ._validate import as_array, check_finite, check_int, check_numeric, describ
 from .losses import DiceMetric, IoUMetric, get_loss
 
 __all__ = [
-    "train", "BestCheckpoint", "check_checkpoint_path", "dice_score", "normalization_named",
-    "run_experiment", "one_at_a_time",
+    "train", "BestCheckpoint", "TimeLimit", "check_checkpoint_path", "dice_score",
+    "normalization_named", "run_experiment", "one_at_a_time", "study_table", "experiment_panel",
 ]
 
 
@@ -111,6 +111,41 @@ class BestCheckpoint(keras.callbacks.Callback):
             self.model.set_weights(self._best_weights)
 
 
+class TimeLimit(keras.callbacks.Callback):
+    """Stop training before an epoch that would end after `minutes` of training.
+
+    Uses the longest epoch so far as the estimate of the next one, so a budget of 10 minutes
+    is kept rather than overrun by one epoch.
+    """
+
+    def __init__(self, minutes):
+        super().__init__()
+        if not float(minutes) > 0:
+            raise ValueError(f"`minutes` must be > 0, got {minutes!r}")
+        self.seconds = 60.0 * float(minutes)
+        self.stopped_epoch = None
+
+    def on_train_begin(self, logs=None):
+        import time
+
+        self._start = self._epoch_start = time.perf_counter()
+        self._longest = 0.0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        import time
+
+        self._epoch_start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        import time
+
+        now = time.perf_counter()
+        self._longest = max(self._longest, now - self._epoch_start)
+        if now - self._start + self._longest > self.seconds:
+            self.stopped_epoch = epoch
+            self.model.stop_training = True
+
+
 # ----------------------------------------------------------------------------- data checks
 def _check_arrays(data, name, n_classes, weighted):
     """(x, y) numpy arrays: NHWC float images, masks of the right values, matching shapes."""
@@ -196,8 +231,8 @@ def _is_dataset(data):
 # ----------------------------------------------------------------------------- train
 def train(model, train_data, val_data=None, *, epochs, learning_rate=1e-3, epsilon=1e-7,
           loss="dice", batch_size=8, checkpoint=None, log_csv=None, tensorboard=None,
-          early_stopping=None, restore_best=True, seed=0, strategy=None, metrics=None,
-          callbacks=(), verbose="auto"):
+          early_stopping=None, time_limit=None, restore_best=True, seed=0, strategy=None,
+          metrics=None, callbacks=(), verbose="auto"):
     """Compile `model` with Adam and fit it, keeping the best epoch by validation loss.
 
     Parameters
@@ -227,6 +262,8 @@ def train(model, train_data, val_data=None, *, epochs, learning_rate=1e-3, epsil
         TensorBoard log folder.
     early_stopping : int, optional
         Stop after this many epochs without improvement.
+    time_limit : float, optional
+        Minutes of training after which no new epoch starts (`TimeLimit`).
     restore_best : bool
         End with the weights of the best epoch rather than the last one.
     seed : int
@@ -267,6 +304,8 @@ def train(model, train_data, val_data=None, *, epochs, learning_rate=1e-3, epsil
         raise ValueError(f"`epsilon` must be > 0, got {epsilon!r}")
     if early_stopping is not None:
         early_stopping = check_int(early_stopping, "early_stopping", minimum=1)
+    if time_limit is not None and not float(time_limit) > 0:
+        raise ValueError(f"`time_limit` must be > 0 minutes, got {time_limit!r}")
     loss_obj = get_loss(loss)
     weighted = loss == "weighted_bce" or type(loss_obj).__name__ == "WeightedBCE"
 
@@ -335,6 +374,8 @@ def train(model, train_data, val_data=None, *, epochs, learning_rate=1e-3, epsil
         cbs.append(keras.callbacks.TensorBoard(log_dir=str(tensorboard)))
     if early_stopping is not None:
         cbs.append(keras.callbacks.EarlyStopping(monitor=monitor, patience=early_stopping))
+    if time_limit is not None:
+        cbs.append(TimeLimit(time_limit))
     cbs.extend(callbacks)
     return model.fit(*fit_args, epochs=epochs, callbacks=cbs, verbose=verbose, **fit_kwargs)
 
@@ -498,3 +539,102 @@ def run_experiment(data, *, architecture="unet", depth=2, base_filters=8, learni
         "seconds": round(seconds, 1),
     }
     return scores, history
+
+
+def study_table(rows, *, digits=3):
+    """Plain-text table of `one_at_a_time` rows (no pandas needed).
+
+    Examples
+    --------
+    >>> print(study_table([{"parameter": "baseline", "value": None, "dice": 0.91234}]))
+    parameter  value  dice
+    baseline   -      0.912
+    """
+    if not rows:
+        return ""
+    columns = list(dict.fromkeys(k for row in rows for k in row))
+
+    def fmt(v):
+        if v is None:
+            return "-"
+        if isinstance(v, float):
+            return f"{v:.{digits}g}" if abs(v) < 1e-3 and v != 0 else f"{v:.{digits}f}"
+        return str(v)
+
+    cells = [[fmt(row.get(c)) for c in columns] for row in rows]
+    widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths)).rstrip()]
+    lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip() for r in cells]
+    return "\n".join(lines)
+
+
+def experiment_panel(data, *, defaults=None):
+    """ipywidgets panel: set the knobs, press Train, read the validation and test Dice.
+
+    Each press calls `run_experiment` (which clears the Keras session first) with the
+    widgets' values; results accumulate in a table below the button.
+
+    Parameters
+    ----------
+    data : dict
+        As for `run_experiment` (keep it small: a press should take seconds to a minute).
+    defaults : dict, optional
+        Initial widget values: ``learning_rate``, ``epsilon``, ``batch_size``, ``depth``,
+        ``base_filters``, ``loss``, ``normalization``, ``epochs``, ``architecture``.
+
+    Returns
+    -------
+    ipywidgets.VBox
+    """
+    import ipywidgets as widgets
+
+    d = {"learning_rate": 1e-3, "epsilon": 1e-7, "batch_size": 8, "depth": 2,
+         "base_filters": 8, "loss": "dice", "normalization": "percentile", "epochs": 3,
+         "architecture": "unet", **(defaults or {})}
+    style = {"description_width": "110px"}
+    knobs = {
+        "learning_rate": widgets.FloatLogSlider(value=d["learning_rate"], base=10, min=-5,
+                                                max=-1, description="learning rate",
+                                                style=style),
+        "epsilon": widgets.FloatLogSlider(value=d["epsilon"], base=10, min=-8, max=0,
+                                          description="Adam epsilon", style=style),
+        "batch_size": widgets.Dropdown(options=[2, 4, 8, 16, 32], value=d["batch_size"],
+                                       description="batch size", style=style),
+        "depth": widgets.IntSlider(value=d["depth"], min=1, max=5, description="depth",
+                                   style=style),
+        "base_filters": widgets.Dropdown(options=[2, 4, 8, 16, 32], value=d["base_filters"],
+                                         description="base filters", style=style),
+        "loss": widgets.Dropdown(options=["dice", "log_dice", "bce", "bce_dice", "focal",
+                                          "jaccard"], value=d["loss"], description="loss",
+                                 style=style),
+        "normalization": widgets.Dropdown(options=["percentile", "minmax", "none"],
+                                          value=d["normalization"],
+                                          description="normalisation", style=style),
+        "epochs": widgets.IntSlider(value=d["epochs"], min=1, max=30, description="epochs",
+                                    style=style),
+        "architecture": widgets.Dropdown(options=["unet", "segnet"], value=d["architecture"],
+                                         description="architecture", style=style),
+    }
+    button = widgets.Button(description="Train", button_style="primary")
+    out = widgets.Output()
+    rows = []
+
+    def on_click(_):
+        button.disabled = True
+        try:
+            params = {k: w.value for k, w in knobs.items()}
+            with out:
+                out.clear_output()
+                print("training ...")
+            scores, _ = run_experiment(data, **params)
+            rows.append({**params, **scores})
+            with out:
+                out.clear_output()
+                print(study_table(rows))
+        finally:
+            button.disabled = False
+
+    button.on_click(on_click)
+    return widgets.VBox([widgets.HBox([widgets.VBox(list(knobs.values())[:5]),
+                                       widgets.VBox(list(knobs.values())[5:] + [button])]),
+                         out])

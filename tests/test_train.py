@@ -9,8 +9,9 @@ import pytest
 import tensorflow as tf
 
 from segkit.models import unet
-from segkit.train import (BestCheckpoint, check_checkpoint_path, dice_score, normalization_named,
-                          one_at_a_time, run_experiment, train)
+from segkit.train import (BestCheckpoint, TimeLimit, check_checkpoint_path, dice_score,
+                          experiment_panel, normalization_named, one_at_a_time,
+                          run_experiment, study_table, train)
 
 
 @pytest.fixture(autouse=True)
@@ -230,3 +231,22 @@ def test_run_experiment_with_one_at_a_time():
         assert 0 <= row["val_dice"] <= 1 and 0 <= row["test_dice"] <= 1 and row["epochs"] == 1
     with pytest.raises(ValueError, match="missing"):
         run_experiment({"train": split["train"]})
+
+
+def test_time_limit_stops_training():
+    history = train(tiny, data(), epochs=50, time_limit=1e-4, verbose=0)
+    assert len(history.history["loss"]) == 1
+    with pytest.raises(ValueError, match="`time_limit` must be > 0"):
+        train(tiny, data(), epochs=1, time_limit=0)
+    with pytest.raises(ValueError, match="`minutes` must be > 0"):
+        TimeLimit(-1)
+
+
+def test_study_table_and_panel():
+    table = study_table([{"parameter": "baseline", "value": None, "dice": 0.5},
+                         {"parameter": "depth", "value": 3, "dice": 0.25, "extra": 1e-5}])
+    assert table.splitlines()[0].split() == ["parameter", "value", "dice", "extra"]
+    assert table.splitlines()[2].split() == ["depth", "3", "0.250", "1e-05"]
+    assert study_table([]) == ""
+    panel = experiment_panel({}, defaults={"depth": 3})
+    assert type(panel).__name__ == "VBox"
