@@ -103,7 +103,9 @@ def mc_predict(model, x, *, samples=20, batch_size=8, output="prob"):
     -------
     dict of str to ndarray
         ``mean``, ``std``, ``entropy``, ``expected_entropy``, ``mutual_info``, each
-        ``(N, H, W)`` (``(H, W)`` for a 2-D image), and ``samples`` (the number T).
+        ``(N, H, W)`` (``(H, W)`` for a 2-D image), and ``samples`` (the number T). For a
+        dict-output model, the mean over the samples of each other output too, as
+        ``"<name>_mean"`` (``"dist_mean"`` for a `distance_unet`).
 
     Raises
     ------
@@ -126,13 +128,20 @@ def mc_predict(model, x, *, samples=20, batch_size=8, output="prob"):
         raise ValueError(f"`x` must be (H, W), (N, H, W) or (N, H, W, 1), got {describe(arr)}")
     flat = arr.ndim == 2
     xb = (arr[None] if flat else arr)[..., None].astype(np.float32)
-    draws = []
+    draws, others = [], {}
     for _ in range(samples):
         out = model.predict(xb, batch_size=batch_size, verbose=0)
         if isinstance(out, dict):
+            if output not in out:
+                raise ValueError(f"`output` must name one of the model's outputs "
+                                 f"{sorted(out)}, got {output!r}")
+            for k, v in out.items():
+                if k != output:
+                    others[k] = others.get(k, 0) + np.asarray(v, np.float64)[..., 0] / samples
             out = out[output]
         draws.append(np.asarray(out)[..., 0])
     stats = mc_statistics(np.stack(draws))
+    stats.update({f"{k}_mean": v.astype(np.float32) for k, v in others.items()})
     if flat:
         stats = {k: v[0] for k, v in stats.items()}
     stats["samples"] = samples

@@ -56,7 +56,9 @@ def test_mc_predict_on_distance_unet():
     model = distance_unet((None, None, 1), depth=2, base_filters=4, dropout=0.3,
                           mc_dropout=True)
     st = unc.mc_predict(model, np.zeros((32, 32), np.float32), samples=3)
-    assert st["mean"].shape == (32, 32)
+    assert st["mean"].shape == st["dist_mean"].shape == (32, 32)
+    with pytest.raises(ValueError, match=r"`output` must name one of the model's outputs"):
+        unc.mc_predict(model, np.zeros((32, 32), np.float32), samples=2, output="nope")
 
 
 def test_object_uncertainty_and_filter():
