@@ -19,7 +19,7 @@ from scipy import ndimage as ndi
 from ._validate import as_array, check_finite, check_int, check_numeric, describe
 
 __all__ = ["EPS", "binary_entropy", "mc_statistics", "mc_predict", "has_mc_dropout",
-           "object_uncertainty", "filter_uncertain"]
+           "object_uncertainty", "filter_uncertain", "filter_sweep"]
 
 EPS = 1e-7  # probabilities are clipped to [EPS, 1 - EPS] before logarithms
 
@@ -212,3 +212,49 @@ def filter_uncertain(labels, uncertainty, *, threshold):
         drop = ids[means > threshold]
         lp[np.isin(lp, drop)] = 0
     return out
+
+
+def filter_sweep(true_labels, labels, uncertainty, *, thresholds):
+    """Average precision of `labels` after `filter_uncertain` at each threshold.
+
+    Parameters
+    ----------
+    true_labels, labels : (N, H, W) or (H, W) int ndarrays
+        Reference and predicted instances.
+    uncertainty : float ndarray of the same shape
+        E.g. ``mc_predict(...)["mutual_info"]``.
+    thresholds : 1-D array_like of float
+
+    Returns
+    -------
+    dict of str to (len(thresholds),) ndarray
+        ``threshold``, ``ap`` (mean over IoU 0.5..0.95, `segkit.metrics.average_precision`),
+        ``ap50``, ``kept`` (fraction of the predicted objects kept).
+
+    Examples
+    --------
+    >>> t = np.array([[1, 1, 0, 2, 2, 2]])
+    >>> p = np.array([[1, 1, 0, 0, 0, 3]])  # object 3 is a poor match (IoU 1/3)
+    >>> u = np.array([[0.1, 0.1, 0.0, 0.0, 0.0, 0.9]])
+    >>> sweep = filter_sweep(t, p, u, thresholds=[0.5, 1.0])
+    >>> sweep["ap50"].tolist(), sweep["kept"].tolist()
+    ([0.5, 0.3333333333333333], [0.5, 1.0])
+    """
+    from .metrics import average_precision
+
+    thresholds = np.asarray(thresholds, float).ravel()
+    lab, u = _pair(labels, uncertainty)
+    total = max(_count(lab), 1)
+    rows = {"threshold": thresholds, "ap": [], "ap50": [], "kept": []}
+    for t in thresholds:
+        kept = filter_uncertain(lab, u, threshold=t)
+        ap = average_precision(true_labels, kept)
+        rows["ap"].append(ap.ap)
+        rows["ap50"].append(ap.ap50)
+        rows["kept"].append(_count(kept) / total)
+    return {k: np.asarray(v, float) for k, v in rows.items()}
+
+
+def _count(lab):
+    planes = [lab] if lab.ndim == 2 else lab
+    return sum(int(np.unique(p[p > 0]).size) for p in planes)

@@ -94,3 +94,12 @@ def test_bad_input(mc_model):
         unc.filter_uncertain(np.zeros((2, 2)), np.zeros((2, 2)), threshold=0.1)
     with pytest.raises(ValueError, match=r"`uncertainty` \(shape \(2, 3\)\) must have the same"):
         unc.object_uncertainty(np.zeros((2, 2), int), np.zeros((2, 3)))
+
+
+def test_filter_sweep_extremes():
+    t = np.array([[1, 1, 0, 2, 2, 2]])
+    p = np.array([[1, 1, 0, 0, 0, 3]])
+    u = np.array([[0.1, 0.1, 0.0, 0.0, 0.0, 0.9]])
+    sweep = unc.filter_sweep(t, p, u, thresholds=[-1.0, 0.5, 2.0])
+    assert sweep["kept"].tolist() == [0.0, 0.5, 1.0]
+    assert sweep["ap50"].tolist() == pytest.approx([0.0, 0.5, 1 / 3])
