@@ -96,13 +96,14 @@ def object_table(labels, image=None, *, pixel_size=1.0, min_area=0, exclude_bord
     from skimage.morphology import skeletonize
     from skimage.segmentation import clear_border
 
-    lab, _ = _labels(labels)
+    lab, stack = _labels(labels)
     p = _pixel_size(pixel_size)
     min_area = check_int(min_area, "min_area", minimum=0)
     img = None
     if image is not None:
         img = check_finite(check_numeric(as_array(image, "image"), "image"), "image")
-        flat = img[..., 0] if img.ndim == 4 and img.shape[-1] == 1 else img
+        channel = img.ndim == (4 if stack else 3) and img.shape[-1] == 1
+        flat = img[..., 0] if channel else img
         flat = flat[None] if flat.ndim == 2 else flat
         if flat.shape != lab.shape:
             raise ValueError(

@@ -79,6 +79,8 @@ def test_intensity_columns():
     assert (t["intensity_min"][0], t["intensity_max"][0]) == (33, 66)
     assert t["intensity_mean"][0] == pytest.approx(img[3:7, 3:7].mean())
     assert "intensity_mean" not in measure.object_table(lab)
+    t1 = measure.object_table(lab, img[..., None])  # (H, W, 1) image
+    assert t1["intensity_max"][0] == 66
 
 
 def test_stack_slices_and_empty():
