@@ -77,10 +77,15 @@ def mc_statistics(samples):
 
 def has_mc_dropout(model):
     """Whether `model` holds a dropout layer that stays active at prediction (rate > 0)."""
-    from .models import MCDropout, _all_layers
+    from .models import MCDropout
+
+    def walk(m):
+        for layer in getattr(m, "layers", []):
+            yield layer
+            yield from walk(layer)
 
     return any(isinstance(layer, MCDropout) and layer.always_on and layer.rate > 0
-               for layer in _all_layers(model))
+               for layer in walk(model))
 
 
 def mc_predict(model, x, *, samples=20, batch_size=8, output="prob"):
