@@ -18,6 +18,7 @@ import numpy as np
 from scipy import ndimage as ndi
 
 from ._validate import as_array, check_finite, check_int, check_numeric, describe
+from .measure import _labels as _measure_labels  # one label check for the package's new modules
 
 __all__ = [
     "distance_targets", "distance_unet", "train_distance_unet", "predict_distance",
@@ -28,21 +29,8 @@ __all__ = [
 # ----------------------------------------------------------------------------- validation
 def _labels(x, name="labels"):
     """Label image or stack as (N, H, W) int64, plus whether it was 2-D."""
-    arr = check_numeric(as_array(x, name), name)
-    if arr.dtype == bool or arr.dtype.kind in "fc":
-        raise TypeError(
-            f"`{name}` must be an integer label image (0 background, 1..N objects), got "
-            f"{describe(arr)}; label a binary mask first, e.g. with skimage.measure.label"
-        )
-    if arr.ndim == 4 and arr.shape[-1] == 1:
-        arr = arr[..., 0]
-    if arr.ndim not in (2, 3):
-        raise ValueError(
-            f"`{name}` must be 2-D (H, W) or a stack (N, H, W) or (N, H, W, 1), got {describe(arr)}"
-        )
-    if arr.size and int(arr.min()) < 0:
-        raise ValueError(f"`{name}` must have non-negative labels, got minimum {int(arr.min())}")
-    return (arr[None] if arr.ndim == 2 else arr).astype(np.int64, copy=False), arr.ndim == 2
+    arr, stack = _measure_labels(x, name)
+    return arr, not stack
 
 
 def _map(x, name):
