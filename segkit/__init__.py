@@ -12,6 +12,10 @@ Module map (the notebook that introduces each in brackets):
 - ``segkit.io``: TIFF stacks to NHWC arrays, normalisation, tiling, splits, ``.npz`` (01)
 - ``segkit.data``: deterministic synthetic EM data and the public dataset registry (01)
 - ``segkit.viz``: figures used across the notebooks (01)
+- ``segkit.instances``: distance head and watershed for touching objects (08)
+- ``segkit.uncertainty``: Monte-Carlo dropout uncertainty (08)
+- ``segkit.measure``: particle statistics, histograms, radial distribution function (08)
+- ``segkit.patches``: the multi-scale per-pixel patch classifier, one image (09)
 """
 
 import importlib
@@ -20,7 +24,7 @@ __version__ = "0.1.0"
 
 _SUBMODULES = (
     "augment", "data", "eda", "instances", "io", "losses", "measure", "metrics", "models",
-    "predict", "train", "uncertainty", "viz", "weak", "widgets",
+    "patches", "predict", "train", "uncertainty", "viz", "weak", "widgets",
 )
 
 __all__ = ["__version__", *_SUBMODULES]

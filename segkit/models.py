@@ -1,0 +1,372 @@
+"""Segmentation networks: U-Net and SegNet, built from ``keras.layers`` and ``keras.ops``.
+
+Introduced in notebooks 05 (U-Net) and 06 (SegNet). Every custom layer is registered with
+``keras.saving.register_keras_serializable(package="segkit")``, so a model saved with
+``model.save("unet.keras")`` loads back with ``keras.models.load_model("unet.keras")`` and no
+``custom_objects``.
+
+Both networks halve the image ``depth`` times, so their input sides must be multiples of
+``2 ** depth``; `check_input_size` says which sizes are valid and is also what
+`segkit.predict.predict_tiled` uses to check its tile size.
+
+Monte-Carlo dropout
+-------------------
+The dropout layers are real ``keras.layers.Dropout`` layers. Calling a model with
+``model(x, training=True)`` switches them on, but it also switches batch normalisation to
+training mode, which normalises with the statistics of that batch *and updates the moving
+averages* learnt during training: repeated MC samples would slowly damage the model. Build
+the model with ``mc_dropout=True`` instead: its dropout layers (`MCDropout`, a subclass of
+``keras.layers.Dropout``) stay active at inference, so ``model.predict(x)`` called several
+times gives Monte-Carlo samples while batch normalisation stays in inference mode.
+"""
+
+import math
+
+import keras
+from keras import layers, ops
+
+from ._validate import check_int
+
+__all__ = [
+    "unet", "segnet", "check_input_size", "nearest_valid_size", "size_divisor",
+    "MaxPoolingWithArgmax2D", "MaxUnpooling2D", "MCDropout",
+]
+
+
+# ----------------------------------------------------------------------------- input sizes
+def nearest_valid_size(size, divisor):
+    """The multiple of `divisor` nearest to `size` (the larger one on a tie, never 0).
+
+    Examples
+    --------
+    >>> nearest_valid_size(300, 16), nearest_valid_size(8, 16), nearest_valid_size(24, 16)
+    (304, 16, 32)
+    """
+    size = check_int(size, "size", minimum=1)
+    divisor = check_int(divisor, "divisor", minimum=1)
+    lower = (size // divisor) * divisor
+    upper = lower + divisor
+    if lower == size:
+        return size
+    if lower == 0 or upper - size <= size - lower:
+        return upper
+    return lower
+
+
+def check_input_size(shape, divisor, *, name="input_shape"):
+    """Require every known spatial side of `shape` to be a multiple of `divisor`.
+
+    Parameters
+    ----------
+    shape : tuple
+        ``(H, W)``, ``(H, W, C)`` or ``(N, H, W, C)``; ``None`` sides (any size) pass.
+    divisor : int
+        ``2 ** depth`` for a network that pools `depth` times (see `size_divisor`).
+    name : str
+        The argument's name in the error message.
+
+    Raises
+    ------
+    ValueError
+        A side that is not a multiple, with the nearest valid size.
+
+    Examples
+    --------
+    >>> check_input_size((256, 256, 1), 16)
+    >>> check_input_size((300, 256, 1), 16)
+    Traceback (most recent call last):
+    ...
+    ValueError: `input_shape` (300, 256, 1): height 300 is not a multiple of 16 (2**4 for a network that pools 4 times); the nearest valid size is 304
+    """
+    shape = tuple(shape)
+    divisor = check_int(divisor, "divisor", minimum=1)
+    if len(shape) == 2:
+        sides = shape
+    elif len(shape) == 3:
+        sides = shape[:2]
+    elif len(shape) == 4:
+        sides = shape[1:3]
+    else:
+        raise ValueError(f"`{name}` must be (H, W), (H, W, C) or (N, H, W, C), got {shape}")
+    pools = int(round(math.log2(divisor))) if divisor > 0 else 0
+    how = (f" (2**{pools} for a network that pools {pools} times)"
+           if 2 ** pools == divisor else "")
+    for label, side in zip(("height", "width"), sides):
+        if side is None:
+            continue
+        side = check_int(side, f"{name}[{label}]", minimum=1)
+        if side % divisor:
+            raise ValueError(
+                f"`{name}` {shape}: {label} {side} is not a multiple of {divisor}{how}; "
+                f"the nearest valid size is {nearest_valid_size(side, divisor)}"
+            )
+
+
+def size_divisor(model):
+    """What the input sides of `model` must be multiples of: the product of its pool sizes.
+
+    Counts ``MaxPooling2D``/``AveragePooling2D`` and `MaxPoolingWithArgmax2D` layers (nested
+    models included). A model without pooling gives 1.
+    """
+    divisor = 1
+    for layer in _all_layers(model):
+        if isinstance(layer, (layers.MaxPooling2D, layers.AveragePooling2D)):
+            divisor *= int(layer.strides[0])
+        elif isinstance(layer, MaxPoolingWithArgmax2D):
+            divisor *= int(layer.pool_size)
+    return divisor
+
+
+def _all_layers(model):
+    for layer in getattr(model, "layers", []):
+        yield layer
+        if hasattr(layer, "layers"):
+            yield from _all_layers(layer)
+
+
+def _check_common(input_shape, depth, base_filters, dropout, n_classes):
+    depth = check_int(depth, "depth", minimum=1)
+    base_filters = check_int(base_filters, "base_filters", minimum=1)
+    n_classes = check_int(n_classes, "n_classes", minimum=1)
+    if not 0.0 <= float(dropout) < 1.0:
+        raise ValueError(f"`dropout` must be in [0, 1), got {dropout!r}")
+    input_shape = tuple(input_shape)
+    if len(input_shape) == 2:
+        input_shape = (*input_shape, 1)
+    if len(input_shape) != 3 or input_shape[2] is None:
+        raise ValueError(
+            f"`input_shape` must be (H, W, C) with a known channel count, got {input_shape}"
+        )
+    check_input_size(input_shape, 2 ** depth, name="input_shape")
+    return input_shape, depth, base_filters, float(dropout), n_classes
+
+
+# ----------------------------------------------------------------------------- layers
+@keras.saving.register_keras_serializable(package="segkit")
+class MCDropout(layers.Dropout):
+    """``keras.layers.Dropout`` that can stay active at inference (Monte-Carlo dropout).
+
+    With ``always_on=True`` the layer drops units in ``predict`` and ``model(x)`` too, while
+    the rest of the network (batch normalisation above all) stays in inference mode.
+    With ``always_on=False`` it is exactly ``keras.layers.Dropout``.
+    """
+
+    def __init__(self, rate, *, always_on=False, **kwargs):
+        super().__init__(rate, **kwargs)
+        self.always_on = bool(always_on)
+
+    def call(self, inputs, training=False):
+        return super().call(inputs, training=True if self.always_on else training)
+
+    def get_config(self):
+        return {**super().get_config(), "always_on": self.always_on}
+
+
+@keras.saving.register_keras_serializable(package="segkit")
+class MaxPoolingWithArgmax2D(layers.Layer):
+    """Max pooling that also returns where each maximum was (SegNet's pooling indices).
+
+    Non-overlapping ``pool_size x pool_size`` windows (stride = pool size). Returns
+    ``(pooled, indices)``: ``pooled`` is ``(N, H/p, W/p, C)`` like ``MaxPooling2D``, and
+    ``indices`` (int32, same shape) is the position of the maximum inside its window,
+    ``row * p + col``, the first one on ties. `MaxUnpooling2D` puts the values back there.
+    Pure ``keras.ops``, so it runs on every backend and differentiates like max pooling.
+    """
+
+    def __init__(self, pool_size=2, **kwargs):
+        super().__init__(**kwargs)
+        self.pool_size = check_int(pool_size, "pool_size", minimum=1)
+
+    def call(self, inputs):
+        p = self.pool_size
+        shape = ops.shape(inputs)
+        h, w, c = shape[1], shape[2], shape[3]
+        x = ops.reshape(inputs, (-1, h // p, p, w // p, p, c))
+        x = ops.transpose(x, (0, 1, 3, 5, 2, 4))
+        x = ops.reshape(x, (-1, h // p, w // p, c, p * p))
+        indices = ops.cast(ops.argmax(x, axis=-1), "int32")
+        pooled = ops.max(x, axis=-1)
+        return pooled, indices
+
+    def compute_output_spec(self, inputs):
+        n, h, w, c = inputs.shape
+        p = self.pool_size
+        out = (n, None if h is None else h // p, None if w is None else w // p, c)
+        return (keras.KerasTensor(out, dtype=inputs.dtype),
+                keras.KerasTensor(out, dtype="int32"))
+
+    def get_config(self):
+        return {**super().get_config(), "pool_size": self.pool_size}
+
+
+@keras.saving.register_keras_serializable(package="segkit")
+class MaxUnpooling2D(layers.Layer):
+    """SegNet's max-unpooling: each value goes back to the position its maximum came from.
+
+    Called on ``[values, indices]`` from `MaxPoolingWithArgmax2D`; every other position of
+    the ``pool_size x pool_size`` window is zero. Output ``(N, H*p, W*p, C)``.
+    """
+
+    def __init__(self, pool_size=2, **kwargs):
+        super().__init__(**kwargs)
+        self.pool_size = check_int(pool_size, "pool_size", minimum=1)
+
+    def call(self, inputs):
+        values, indices = inputs
+        p = self.pool_size
+        shape = ops.shape(values)
+        h, w, c = shape[1], shape[2], shape[3]
+        onehot = ops.one_hot(indices, p * p, dtype=values.dtype)
+        x = onehot * ops.expand_dims(values, -1)  # (N, h, w, C, p*p)
+        x = ops.reshape(x, (-1, h, w, c, p, p))
+        x = ops.transpose(x, (0, 1, 4, 2, 5, 3))  # (N, h, p, w, p, C)
+        return ops.reshape(x, (-1, h * p, w * p, c))
+
+    def compute_output_shape(self, input_shape):
+        n, h, w, c = input_shape[0]
+        p = self.pool_size
+        return (n, None if h is None else h * p, None if w is None else w * p, c)
+
+    def get_config(self):
+        return {**super().get_config(), "pool_size": self.pool_size}
+
+
+# ----------------------------------------------------------------------------- blocks
+def _conv_block(x, filters, *, convs, batch_norm, name):
+    for i in range(convs):
+        x = layers.Conv2D(filters, 3, padding="same", use_bias=not batch_norm,
+                          kernel_initializer="he_normal", name=f"{name}_conv{i + 1}")(x)
+        if batch_norm:
+            x = layers.BatchNormalization(name=f"{name}_bn{i + 1}")(x)
+        x = layers.Activation("relu", name=f"{name}_relu{i + 1}")(x)
+    return x
+
+
+def _dropout(x, rate, mc_dropout, name):
+    if rate <= 0:
+        return x
+    return MCDropout(rate, always_on=mc_dropout, name=name)(x)
+
+
+def _head(x, n_classes):
+    if n_classes == 1:
+        return layers.Conv2D(1, 1, activation="sigmoid", dtype="float32", name="head")(x)
+    return layers.Conv2D(n_classes, 1, activation="softmax", dtype="float32", name="head")(x)
+
+
+# ----------------------------------------------------------------------------- networks
+def unet(input_shape=(None, None, 1), *, depth=4, base_filters=16, batch_norm=True,
+         dropout=0.0, n_classes=1, mc_dropout=False, name="unet"):
+    """U-Net (Ronneberger et al. 2015): a contracting path, an expanding path, skip connections.
+
+    Each level is two 3x3 convolutions (+ batch normalisation) and ReLU; the encoder halves
+    the image with 2x2 max pooling and doubles the filters, the decoder upsamples with a
+    2x2 transposed convolution and concatenates the encoder features of the same level.
+    ``"same"`` padding, so the output has the input's size.
+
+    Parameters
+    ----------
+    input_shape : tuple
+        ``(H, W, C)``; ``None`` sides accept any size that is a multiple of ``2 ** depth``
+        (checked at prediction time by `segkit.predict.predict_tiled`).
+    depth : int
+        Number of poolings; the receptive field and the parameter count grow with it.
+    base_filters : int
+        Filters of the first level; level ``i`` has ``base_filters * 2 ** i``.
+    batch_norm : bool
+        Batch normalisation after every convolution.
+    dropout : float
+        Rate of the ``Dropout`` after the bottleneck and after each decoder level (0: none).
+    n_classes : int
+        1: one sigmoid channel (foreground probability). More: softmax over the classes.
+    mc_dropout : bool
+        Keep dropout active at inference for Monte-Carlo sampling (see the module docstring).
+    name : str
+
+    Returns
+    -------
+    keras.Model
+        Uncompiled; output ``(N, H, W, n_classes)`` probabilities in float32.
+
+    Raises
+    ------
+    ValueError
+        A fixed input side that is not a multiple of ``2 ** depth`` (the message gives the
+        nearest valid size), or a bad depth/filters/dropout.
+
+    Examples
+    --------
+    >>> model = unet((32, 32, 1), depth=2, base_filters=4)
+    >>> model.output_shape
+    (None, 32, 32, 1)
+    """
+    input_shape, depth, base_filters, dropout, n_classes = _check_common(
+        input_shape, depth, base_filters, dropout, n_classes)
+    inputs = keras.Input(input_shape, name="image")
+    x, skips = inputs, []
+    for level in range(depth):
+        x = _conv_block(x, base_filters * 2 ** level, convs=2, batch_norm=batch_norm,
+                        name=f"enc{level}")
+        skips.append(x)
+        x = layers.MaxPooling2D(2, name=f"pool{level}")(x)
+    x = _conv_block(x, base_filters * 2 ** depth, convs=2, batch_norm=batch_norm,
+                    name="bottleneck")
+    x = _dropout(x, dropout, mc_dropout, "bottleneck_dropout")
+    for level in reversed(range(depth)):
+        filters = base_filters * 2 ** level
+        x = layers.Conv2DTranspose(filters, 2, strides=2, padding="same",
+                                   kernel_initializer="he_normal", name=f"up{level}")(x)
+        x = layers.Concatenate(name=f"skip{level}")([x, skips[level]])
+        x = _conv_block(x, filters, convs=2, batch_norm=batch_norm, name=f"dec{level}")
+        x = _dropout(x, dropout, mc_dropout, f"dec{level}_dropout")
+    return keras.Model(inputs, _head(x, n_classes), name=name)
+
+
+def segnet(input_shape=(None, None, 1), *, depth=4, base_filters=16, convs_per_level=2,
+           batch_norm=True, dropout=0.0, n_classes=1, mc_dropout=False, name="segnet"):
+    """SegNet (Badrinarayanan et al. 2017): an encoder-decoder without skip connections.
+
+    The encoder's max pooling remembers where each maximum was (`MaxPoolingWithArgmax2D`);
+    the decoder upsamples with max-unpooling at those positions (`MaxUnpooling2D`), which
+    gives sparse maps that the following convolutions densify. Only the pooling indices
+    cross from encoder to decoder, not whole feature maps as in the U-Net: less memory,
+    blurrier boundaries.
+
+    Parameters
+    ----------
+    input_shape, depth, base_filters, batch_norm, dropout, n_classes, mc_dropout, name
+        As in `unet`; the encoder is the mirror image of the decoder.
+    convs_per_level : int
+        3x3 convolutions per level (2 in the small SegNet, 2-3 in the VGG16 original).
+
+    Returns
+    -------
+    keras.Model
+        Uncompiled; output ``(N, H, W, n_classes)`` probabilities in float32.
+
+    Examples
+    --------
+    >>> model = segnet((32, 32, 1), depth=2, base_filters=4)
+    >>> model.output_shape
+    (None, 32, 32, 1)
+    """
+    input_shape, depth, base_filters, dropout, n_classes = _check_common(
+        input_shape, depth, base_filters, dropout, n_classes)
+    convs = check_int(convs_per_level, "convs_per_level", minimum=1)
+    inputs = keras.Input(input_shape, name="image")
+    x, indices = inputs, []
+    for level in range(depth):
+        x = _conv_block(x, base_filters * 2 ** level, convs=convs, batch_norm=batch_norm,
+                        name=f"enc{level}")
+        x, idx = MaxPoolingWithArgmax2D(2, name=f"pool{level}")(x)
+        indices.append(idx)
+    x = _dropout(x, dropout, mc_dropout, "bottleneck_dropout")
+    for level in reversed(range(depth)):
+        x = MaxUnpooling2D(2, name=f"unpool{level}")([x, indices[level]])
+        filters = base_filters * 2 ** max(level - 1, 0)
+        # the last convolution of a level hands the next (shallower) level its filter count
+        x = _conv_block(x, base_filters * 2 ** level, convs=convs - 1, batch_norm=batch_norm,
+                        name=f"dec{level}") if convs > 1 else x
+        x = _conv_block(x, filters, convs=1, batch_norm=batch_norm, name=f"dec{level}_out")
+        x = _dropout(x, dropout, mc_dropout, f"dec{level}_dropout")
+    return keras.Model(inputs, _head(x, n_classes), name=name)

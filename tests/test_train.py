@@ -1,0 +1,252 @@
+"""Tests of segkit.train: checks before training, checkpoints, logs, strategies, studies."""
+
+import csv
+import os
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from segkit.models import unet
+from segkit.train import (BestCheckpoint, TimeLimit, check_checkpoint_path, dice_score,
+                          experiment_panel, normalization_named, one_at_a_time,
+                          run_experiment, study_table, train)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_session():
+    keras.backend.clear_session()
+
+
+def tiny():
+    return unet((None, None, 1), depth=2, base_filters=4)
+
+
+def data(n=8, seed=0):
+    x = np.random.default_rng(seed).random((n, 16, 16, 1)).astype("float32")
+    return x, (x > 0.5).astype("float32")
+
+
+def test_train_checkpoints_logs_and_returns_history(tmp_path):
+    x, y = data()
+    ckpt, log = tmp_path / "runs" / "best.keras", tmp_path / "runs" / "log.csv"
+    history = train(tiny, (x, y), data(4, seed=1), epochs=2, loss="bce", checkpoint=ckpt,
+                    log_csv=log, verbose=0)
+    assert set(history.history) >= {"loss", "val_loss", "dice", "val_dice", "iou", "val_iou"}
+    assert len(history.history["loss"]) == 2
+    with open(log, newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert [int(r["epoch"]) for r in rows] == [0, 1]
+    loaded = keras.models.load_model(ckpt)  # no custom_objects
+    assert type(loaded.loss).__name__ == "CrossEntropy"
+    # restore_best: the model ends with the weights of the best epoch, the checkpoint's
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), history.model.predict(x, verbose=0),
+                               rtol=1e-5, atol=1e-6)
+    assert not [p for p in ckpt.parent.iterdir() if p.name.startswith(".")]  # no temp files
+
+
+def test_interrupted_training_keeps_its_best_checkpoint(tmp_path):
+    class Interrupt(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 1:
+                raise KeyboardInterrupt
+
+    ckpt = tmp_path / "best.keras"
+    x, y = data()
+    with pytest.raises(KeyboardInterrupt):
+        train(tiny, (x, y), (x, y), epochs=5, checkpoint=ckpt, callbacks=[Interrupt()],
+              verbose=0)
+    assert keras.models.load_model(ckpt).output_shape == (None, None, None, 1)
+
+
+def test_best_checkpoint_saves_only_improvements(tmp_path):
+    cb = BestCheckpoint(tmp_path / "b.keras", monitor="val_loss")
+    cb.set_model(tiny())
+    cb.on_epoch_end(0, {"val_loss": 1.0})
+    first = os.stat(tmp_path / "b.keras").st_mtime_ns
+    cb.on_epoch_end(1, {"val_loss": 2.0})
+    assert os.stat(tmp_path / "b.keras").st_mtime_ns == first and cb.best_epoch == 0
+    cb.on_epoch_end(2, {"val_loss": float("nan")})
+    assert cb.best == 1.0
+    with pytest.raises(ValueError, match="`mode`"):
+        BestCheckpoint(mode="up")
+
+
+def test_seed_makes_training_reproducible():
+    x, y = data()
+    a = train(tiny, (x, y), epochs=1, seed=3, verbose=0).history["loss"]
+    keras.backend.clear_session()
+    b = train(tiny, (x, y), epochs=1, seed=3, verbose=0).history["loss"]
+    assert a == b
+
+
+def test_default_strategy_takes_a_ready_model_and_a_dataset():
+    model = tiny()
+    ds = tf.data.Dataset.from_tensor_slices(data()).batch(4)
+    history = train(model, ds, ds, epochs=1, verbose=0, early_stopping=2,
+                    strategy=tf.distribute.get_strategy())
+    assert history.model is model
+    assert np.isfinite(history.history["val_loss"][0])
+
+
+def test_one_device_strategy_builds_inside_its_scope():
+    strategy = tf.distribute.OneDeviceStrategy("/cpu:0")
+    history = train(tiny, data(), epochs=1, verbose=0, strategy=strategy)
+    assert strategy.extended.variable_created_in_scope(history.model.weights[0].value)
+    with pytest.raises(ValueError, match="built outside `strategy`.*pass a function"):
+        train(tiny(), data(), epochs=1, verbose=0, strategy=strategy)
+
+
+def test_weighted_bce_takes_two_channel_targets():
+    from segkit.losses import with_weight_maps
+
+    x, y = data(4)
+    history = train(tiny, (x, with_weight_maps(y)), epochs=1, loss="weighted_bce", verbose=0)
+    assert np.isfinite(history.history["loss"][0])
+    with pytest.raises(ValueError, match="2 channels"):
+        train(tiny, (x, y), epochs=1, loss="weighted_bce", verbose=0)
+
+
+@pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0,
+                    reason="root can write anywhere")
+def test_unwritable_checkpoint_fails_before_training(tmp_path):
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        with pytest.raises(PermissionError, match="`checkpoint`.*cannot be written"):
+            train(tiny, data(), epochs=1, checkpoint=locked / "best.keras", verbose=0)
+    finally:
+        locked.chmod(0o700)
+
+
+def test_checkpoint_under_a_file_fails_before_training(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    calls = []
+    with pytest.raises(PermissionError, match="`checkpoint`.*cannot be written"):
+        train(lambda: calls.append(1) or tiny(), data(), epochs=1,
+              checkpoint=blocker / "best.keras", verbose=0)
+    assert not calls  # nothing was built, let alone trained
+
+
+@pytest.mark.parametrize("path, match", [("best.h5", "must end in .keras"),
+                                         (".", "is a folder")])
+def test_checkpoint_name(tmp_path, path, match):
+    target = tmp_path / path if path != "." else tmp_path
+    if path == ".":
+        target = tmp_path / "dir.keras"
+        target.mkdir()
+    with pytest.raises(ValueError, match=match):
+        check_checkpoint_path(target)
+
+
+@pytest.mark.parametrize("mangle, match", [
+    (lambda x, y: (x, y * 255), r"masks must hold values in \{0, 1\}.*255.*divide"),
+    (lambda x, y: (x, y + 0.5), r"masks must hold values in \{0, 1\}"),
+    (lambda x, y: (x, y[:-1]), "8 images but 7 masks"),
+    (lambda x, y: (x, y[:, :8]), "same height and width"),
+    (lambda x, y: (x[..., 0], y), "images must be NHWC"),
+    (lambda x, y: (x, y[..., 0]), "masks must be NHWC"),
+    (lambda x, y: ((x * 255).astype(np.uint8), y), "not normalised floats"),
+    (lambda x, y: (np.where(x > 0.9, np.nan, x), y), "must be finite"),
+])
+def test_bad_data_is_rejected(mangle, match):
+    with pytest.raises(ValueError, match=match):
+        train(tiny, mangle(*data()), epochs=1, verbose=0)
+
+
+def test_bad_dataset_and_arguments():
+    x, y = data()
+    ds = tf.data.Dataset.from_tensor_slices((x, y * 255)).batch(4)
+    with pytest.raises(ValueError, match=r"`train_data \(first batch\)` masks must hold"):
+        train(tiny, ds, epochs=1, verbose=0)
+    with pytest.raises(ValueError, match="`val_data` is an empty dataset"):
+        train(tiny, (x, y), ds.take(0), epochs=1, verbose=0)
+    with pytest.raises(TypeError, match="`train_data` must be a tf.data.Dataset"):
+        train(tiny, [x, y, y], epochs=1, verbose=0)
+    with pytest.raises(ValueError, match="`learning_rate` must be > 0"):
+        train(tiny, (x, y), epochs=1, learning_rate=0)
+    with pytest.raises(ValueError, match="`epochs` must be >= 1"):
+        train(tiny, (x, y), epochs=0)
+    with pytest.raises(TypeError, match="`model` must be a keras.Model"):
+        train("unet", (x, y), epochs=1)
+
+
+def test_multiclass_labels():
+    x, y = data()
+    y3 = (x * 2.99).astype(np.int64).astype("float32")
+    history = train(lambda: unet(depth=2, base_filters=4, n_classes=3), (x, y3), epochs=1,
+                    loss="bce", verbose=0)
+    assert np.isfinite(history.history["dice"][0])
+    with pytest.raises(ValueError, match=r"values in 0..2"):
+        train(lambda: unet(depth=2, base_filters=4, n_classes=3), (x, y3 + 1), epochs=1)
+    with pytest.raises(ValueError, match="`loss` must be one of"):
+        train(tiny, (x, y), epochs=1, loss="dise")
+
+
+def test_one_at_a_time():
+    seen = []
+
+    def evaluate(lr, depth):
+        seen.append((lr, depth))
+        return {"score": lr * depth}
+
+    rows = one_at_a_time(evaluate, {"lr": 1, "depth": 2}, {"lr": [1, 10], "depth": [3]})
+    assert seen == [(1, 2), (10, 2), (1, 3)]  # the baseline value is not run twice
+    assert rows[1] == {"parameter": "lr", "value": 10, "score": 20}
+    with pytest.raises(ValueError, match="missing from `baseline`"):
+        one_at_a_time(evaluate, {"lr": 1}, {"epochs": [1]})
+
+
+def test_dice_score():
+    model = keras.Sequential([keras.Input((None, None, 1)), keras.layers.Conv2D(
+        1, 1, kernel_initializer="ones", bias_initializer="zeros")])
+    x, y = data()
+    assert dice_score(model, y, y) == 1.0
+    assert dice_score(model, np.zeros_like(y), y) == 0.0
+    with pytest.raises(ValueError, match="same shape"):
+        dice_score(model, y[:, :8], y)
+
+
+def test_normalization_named():
+    raw = np.arange(101, dtype=np.uint8).reshape(1, 101)
+    assert normalization_named("minmax", raw)(raw).max() == 1.0
+    assert normalization_named("none", raw)(raw).max() == 100.0
+    assert normalization_named("percentile", raw).low == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="`normalization` must be"):
+        normalization_named("zscore", raw)
+
+
+def test_run_experiment_with_one_at_a_time():
+    x, y = data(6)
+    raw = (x * 255).astype(np.uint8)
+    split = {"train": (raw[:4], y[:4]), "val": (raw[4:5], y[4:5]), "test": (raw[5:], y[5:])}
+    rows = one_at_a_time(
+        lambda **p: run_experiment(split, epochs=1, depth=1, base_filters=2, **p)[0],
+        {"architecture": "unet"}, {"architecture": ["segnet"]})
+    assert [r["value"] for r in rows] == [None, "segnet"]
+    for row in rows:
+        assert 0 <= row["val_dice"] <= 1 and 0 <= row["test_dice"] <= 1 and row["epochs"] == 1
+    with pytest.raises(ValueError, match="missing"):
+        run_experiment({"train": split["train"]})
+
+
+def test_time_limit_stops_training():
+    history = train(tiny, data(), epochs=50, time_limit=1e-4, verbose=0)
+    assert len(history.history["loss"]) == 1
+    with pytest.raises(ValueError, match="`time_limit` must be > 0"):
+        train(tiny, data(), epochs=1, time_limit=0)
+    with pytest.raises(ValueError, match="`minutes` must be > 0"):
+        TimeLimit(-1)
+
+
+def test_study_table_and_panel():
+    table = study_table([{"parameter": "baseline", "value": None, "dice": 0.5},
+                         {"parameter": "depth", "value": 3, "dice": 0.25, "extra": 1e-5}])
+    assert table.splitlines()[0].split() == ["parameter", "value", "dice", "extra"]
+    assert table.splitlines()[2].split() == ["depth", "3", "0.250", "1e-05"]
+    assert study_table([]) == ""
+    panel = experiment_panel({}, defaults={"depth": 3})
+    assert type(panel).__name__ == "VBox"
