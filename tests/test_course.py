@@ -69,9 +69,12 @@ def test_badges_follow_the_repository_setting(monkeypatch):
 def test_quick_parameter_parsing():
     nb = nbformat.v4.new_notebook()
     nb.cells.append(nbformat.v4.new_code_cell(
-        'EPOCHS = 30  # quick: 1\nNAME = "a"  # quick: "b"\nSHAPE = (1, 2)  # quick: (3, 4)',
+        'EPOCHS = 30  # quick: 1\nNAME = "a"  # quick: "b"\nSHAPE = [1, 2]  # quick: [3, 4]',
         metadata={"tags": ["parameters"]}))
-    assert course.quick_parameters(nb) == {"EPOCHS": 1, "NAME": "b", "SHAPE": (3, 4)}
+    assert course.quick_parameters(nb) == {"EPOCHS": 1, "NAME": "b", "SHAPE": [3, 4]}
+    nb.cells[0].source = "SHAPE = (1, 2)  # quick: (3, 4)"
+    with pytest.raises(ValueError, match="quick value of SHAPE is a tuple; use a list"):
+        course.quick_parameters(nb)
     nb.cells[0].source = "X = 1  # quick: not python"
     with pytest.raises(ValueError, match="quick value of X is not a Python literal"):
         course.quick_parameters(nb)

@@ -66,6 +66,11 @@ def quick_parameters(nb):
                 quick[m["name"]] = ast.literal_eval(m["value"])
             except (ValueError, SyntaxError):
                 raise ValueError(f"quick value of {m['name']} is not a Python literal: {m['value']!r}")
+            if isinstance(quick[m["name"]], (tuple, set)):
+                # papermill injects only str/number/bool/None/list/dict faithfully; a tuple
+                # would arrive in the notebook as its string representation
+                raise ValueError(f"quick value of {m['name']} is a {type(quick[m['name']]).__name__}; "
+                                 "use a list (papermill would inject it as a string)")
     return quick
 
 
