@@ -562,6 +562,11 @@ def make_dataset(images, masks, *, batch_size=8, augment=True, shuffle=True, see
     -------
     tf.data.Dataset
         Of ``(x, y)``, both float32 ``(batch, H, W, 1)``, y in {0, 1}.
+
+    Notes
+    -----
+    Call ``model.fit(ds, shuffle=False, ...)``: the dataset already shuffles, and Keras 3.15
+    warns that its own ``shuffle=True`` default is ignored for a ``tf.data.Dataset``.
     """
     import tensorflow as tf
 
@@ -664,7 +669,7 @@ def compare_transforms(train, val, *, transforms=(("none", ()),), epochs=1, batc
         model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="binary_crossentropy")
         ds = make_dataset(*train, batch_size=batch_size, augment=bool(names), seed=seed,
                           transforms=names or DEFAULT_TRANSFORMS, **params)
-        hist = model.fit(ds, validation_data=val_ds, epochs=epochs, verbose=0)
+        hist = model.fit(ds, validation_data=val_ds, epochs=epochs, shuffle=False, verbose=0)
         rows.append({"transform": label, "train_loss": float(hist.history["loss"][-1]),
                      "val_loss": float(hist.history["val_loss"][-1])})
     return rows
