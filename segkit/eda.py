@@ -11,6 +11,8 @@ Introduced in notebook 02. Three questions before any deep learning:
    sample size is an *effective* n: pixels are spatially correlated, see `effective_step`.)
 """
 
+import numbers
+
 import numpy as np
 
 from ._validate import (as_array, as_binary, check_finite, check_int, check_ndim,
@@ -446,8 +448,10 @@ def transformed_correlation(stack, *, transform, strength=0.0, reference=0, seed
     reference = check_int(reference, "reference", minimum=0)
     if reference >= len(x):
         raise ValueError(f"`reference` must be < the number of slices {len(x)}, got {reference}")
+    if isinstance(strength, bool) or not isinstance(strength, numbers.Real):
+        raise TypeError(f"`strength` must be a number, got {strength!r}")
     if not np.isfinite(strength) or strength < 0:
-        raise ValueError(f"`strength` must be a number >= 0, got {strength!r}")
+        raise ValueError(f"`strength` must be a finite number >= 0, got {strength!r}")
     step = effective_step(x, reference=reference) if step is None else step
     idx = np.arange(len(x)) if slices is None else np.asarray(slices, dtype=int)
     rng = np.random.default_rng(seed)

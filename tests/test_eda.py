@@ -199,6 +199,12 @@ def test_transformed_correlation_on_a_subset_of_slices():
      r"`stack` must have one channel"),
     (lambda: eda.transformed_correlation(np.zeros((2, 4, 4)), transform="blur"), ValueError,
      r"`transform` must be one of 'none', 'flip'.* got 'blur'"),
+    (lambda: eda.transformed_correlation(np.zeros((2, 4, 4)), transform="noise",
+                                         strength="(0.5, 2.0)"), TypeError,
+     r"`strength` must be a number, got '\(0.5, 2.0\)'"),
+    (lambda: eda.transformed_correlation(np.zeros((2, 4, 4)), transform="noise",
+                                         strength=-1.0), ValueError,
+     r"`strength` must be a finite number >= 0, got -1.0"),
     (lambda: eda.correlation_length(np.zeros((4, 4)), threshold=1.5), ValueError,
      r"`threshold` must be in \(0, 1\)"),
 ])
