@@ -306,11 +306,16 @@ def plot_transform_losses(rows, *, ax=None):
 
 
 def interact_plot(plot, **widgets):
-    """`ipywidgets.interact` for a plotting function that returns a figure.
+    """Sliders for a plotting function that returns a figure (`ipywidgets.interactive`).
 
-    The figure is shown once per slider move (interact would otherwise show it twice: once
+    The figure is shown once per slider move (`ipywidgets.interact` would show it twice: once
     as the open figure, once as the return value). Widgets are ipywidgets abbreviations,
     e.g. ``noise=(0.0, 2.0, 0.25)``, or ``ipywidgets.fixed(value)`` for data.
+
+    Returns
+    -------
+    ipywidgets.interactive
+        Display it (the last expression of a notebook cell).
     """
     import ipywidgets
     import matplotlib.pyplot as plt
@@ -319,4 +324,4 @@ def interact_plot(plot, **widgets):
         plot(**kwargs)
         plt.show()
 
-    return ipywidgets.interact(_draw, **widgets)
+    return ipywidgets.interactive(_draw, **widgets)
