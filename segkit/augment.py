@@ -633,7 +633,20 @@ def toy_unet(input_shape=(None, None, 1), *, depth=2, base_filters=8):
     return keras.Model(inputs, outputs, name="toy_unet")
 
 
-def compare_transforms(train, val, *, transforms=(("none", ()),), epochs=1, batch_size=8,
+def _experiments(transforms):
+    """(label, names) pairs from names, "none", "all" or (label, names) pairs."""
+    out = []
+    for item in ([transforms] if isinstance(transforms, str) else transforms):
+        if isinstance(item, str):
+            names = () if item == "none" else DEFAULT_TRANSFORMS if item == "all" else (item,)
+            label = "all (default)" if item == "all" else item
+        else:
+            label, names = item
+        out.append((str(label), _check_transforms(names) if names else ()))
+    return out
+
+
+def compare_transforms(train, val, *, transforms=("none", "all"), epochs=1, batch_size=8,
                        seed=0, build_model=None, **params):
     """Train one fresh small model per transform set; report train and validation loss.
 
@@ -641,8 +654,9 @@ def compare_transforms(train, val, *, transforms=(("none", ()),), epochs=1, batc
     ----------
     train, val : tuple of (images, masks)
         NHWC tiles as for `make_dataset` (images normalised).
-    transforms : sequence of (label, names) pairs
-        ``names`` is a tuple of `TRANSFORMS` names; an empty tuple trains without augmentation.
+    transforms : sequence
+        Each entry a name of `TRANSFORMS`, ``"none"`` (no augmentation), ``"all"``
+        (`DEFAULT_TRANSFORMS`), or a ``(label, names)`` pair with a tuple of names.
     epochs, batch_size, seed : int
     build_model : callable, optional
         ``build_model(input_shape)`` returning an uncompiled Keras model with a sigmoid output;
@@ -657,19 +671,27 @@ def compare_transforms(train, val, *, transforms=(("none", ()),), epochs=1, batc
         last epoch (train loss is measured on the augmented batches, as Keras reports it).
     """
     import keras
+    import tensorflow as tf
 
+    experiments = _experiments(transforms)
+    _check_params(params)
     build_model = build_model or (lambda shape: toy_unet(shape))
     rows = []
     val_ds = make_dataset(*val, batch_size=batch_size, augment=False, shuffle=False)
-    for label, names in transforms:
-        names = _check_transforms(names)
-        keras.backend.clear_session()
-        keras.utils.set_random_seed(seed)
-        model = build_model(tuple(train[0].shape[1:]))
-        model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="binary_crossentropy")
-        ds = make_dataset(*train, batch_size=batch_size, augment=bool(names), seed=seed,
-                          transforms=names or DEFAULT_TRANSFORMS, **params)
-        hist = model.fit(ds, validation_data=val_ds, epochs=epochs, shuffle=False, verbose=0)
-        rows.append({"transform": label, "train_loss": float(hist.history["loss"][-1]),
-                     "val_loss": float(hist.history["val_loss"][-1])})
+    level = tf.get_logger().level
+    tf.get_logger().setLevel("ERROR")  # one model per row: Keras retraces, TF warns about it
+    try:
+        for label, names in experiments:
+            keras.backend.clear_session()
+            keras.utils.set_random_seed(seed)
+            model = build_model(tuple(train[0].shape[1:]))
+            model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="binary_crossentropy")
+            ds = make_dataset(*train, batch_size=batch_size, augment=bool(names), seed=seed,
+                              transforms=names or DEFAULT_TRANSFORMS, **params)
+            hist = model.fit(ds, validation_data=val_ds, epochs=epochs, shuffle=False,
+                             verbose=0)
+            rows.append({"transform": label, "train_loss": float(hist.history["loss"][-1]),
+                         "val_loss": float(hist.history["val_loss"][-1])})
+    finally:
+        tf.get_logger().setLevel(level)
     return rows

@@ -16,7 +16,8 @@ __all__ = [
     "plot_intensity_histograms", "plot_object_counts", "show_count_example",
     "plot_correlation_curves", "show_decorrelation",
     # notebook 04 (augmentation)
-    "show_transform_gallery", "show_augmented", "plot_transform_losses", "interact_plot",
+    "show_transform_gallery", "show_augmented", "augment_explorer", "plot_transform_losses",
+    "interact_plot",
 ]
 
 _FIGURE_DIR = {"path": Path("figures")}
@@ -287,6 +288,50 @@ def show_augmented(image, mask, *, seed=0, n=4, transforms=None, **params):
     pairs = {f"draw {i + 1}": augment_pair(image, mask, rng=rng, transforms=transforms,
                                             **params) for i in range(n)}
     return show_transform_gallery(image, mask, pairs, ncols=n + 1)
+
+
+def augment_explorer(image, mask, *, n=3):
+    """Sliders for every parameter of `segkit.augment.augment_pair`, starting at the defaults.
+
+    Introduced in notebook 04. Shows `n` random draws for the chosen transforms and strengths;
+    ``seed`` picks the draws.
+
+    Returns
+    -------
+    ipywidgets.interactive
+    """
+    import ipywidgets as w
+
+    from .augment import DEFAULT_PARAMS as d
+    from .augment import DEFAULT_TRANSFORMS, TRANSFORMS
+
+    def slider(name, lo, hi, step):
+        return w.FloatSlider(value=d[name], min=lo, max=hi, step=step, description=name,
+                             continuous_update=False)
+
+    controls = {
+        "image": w.fixed(image), "mask": w.fixed(mask), "n": w.fixed(n),
+        "seed": w.IntSlider(value=0, min=0, max=100, description="seed",
+                            continuous_update=False),
+        "transforms": w.SelectMultiple(options=TRANSFORMS, value=DEFAULT_TRANSFORMS, rows=8,
+                                       description="transforms"),
+        "p": slider("p", 0.0, 1.0, 0.05),
+        "order": w.Dropdown(options=[0, 1, 3], value=d["order"], description="order"),
+        "mode": w.Dropdown(options=["reflect", "mirror", "nearest", "wrap", "constant"],
+                           value=d["mode"], description="mode"),
+        "max_angle": slider("max_angle", 0.0, 180.0, 5.0),
+        "max_shift": slider("max_shift", 0.0, 0.5, 0.01),
+        "max_zoom": slider("max_zoom", 0.0, 0.5, 0.01),
+        "grid_sigma": slider("grid_sigma", 0.0, 30.0, 0.5),
+        "grid_points": w.IntSlider(value=d["grid_points"], min=2, max=9,
+                                   description="grid_points", continuous_update=False),
+        "alpha": slider("alpha", 0.0, 300.0, 5.0),
+        "sigma": slider("sigma", 1.0, 20.0, 0.5),
+        "max_brightness": slider("max_brightness", 0.0, 0.5, 0.01),
+        "max_contrast": slider("max_contrast", 0.0, 0.9, 0.05),
+        "max_noise": slider("max_noise", 0.0, 0.3, 0.01),
+    }
+    return interact_plot(show_augmented, **controls)
 
 
 def plot_transform_losses(rows, *, ax=None):

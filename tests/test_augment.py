@@ -335,3 +335,18 @@ def test_make_dataset_feeds_model_fit():
 def test_make_dataset_bad_input(images, masks, kwargs, exc, match):
     with pytest.raises(exc, match=match):
         A.make_dataset(images, masks, **kwargs)
+
+
+def test_compare_transforms_one_row_per_entry():
+    x, y = _tiles(n=4)
+    rows = A.compare_transforms((x, y), (x, y), transforms=["none", ("mix", ("noise", "shift"))],
+                                batch_size=4,
+                                build_model=lambda s: A.toy_unet(s, depth=1, base_filters=2))
+    assert [r["transform"] for r in rows] == ["none", "mix"]
+    assert all(np.isfinite(r["train_loss"]) and np.isfinite(r["val_loss"]) for r in rows)
+
+
+def test_compare_transforms_rejects_unknown_names():
+    x, y = _tiles(n=2)
+    with pytest.raises(ValueError, match=r"`transforms` has unknown name\(s\) 'spin'"):
+        A.compare_transforms((x, y), (x, y), transforms=["spin"])
