@@ -19,7 +19,7 @@ env: $(STAMP)
 $(STAMP): environment.yml pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	sed -n '/- pip:/,$$p' environment.yml | grep -E '^[[:space:]]+- ' \
+	sed -n '/- pip:/,$$p' environment.yml | tail -n +2 | grep -E '^[[:space:]]+- ' \
 	  | sed -E 's/^[[:space:]]+- //; s/[[:space:]]+#.*//' > $(VENV)/requirements.txt
 	$(PY) -m pip install --quiet -r $(VENV)/requirements.txt
 	$(PY) -m pip install --quiet --no-deps -e .

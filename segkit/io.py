@@ -16,7 +16,7 @@ from ._validate import (as_array, as_binary, check_finite, check_int, check_ndim
 
 __all__ = [
     "read_stack", "read_mask", "read_pair", "write_stack", "to_nhwc", "Normalization",
-    "tile", "untile", "tile_grid", "split_blocks", "save_npz", "load_npz", "atomic_path",
+    "tile", "untile", "tile_grid", "split_blocks", "neighbour_leakage", "save_npz", "load_npz", "atomic_path",
 ]
 
 
@@ -47,7 +47,8 @@ def to_nhwc(x, name="stack"):
     """
     x = check_numeric(as_array(x, name), name)
     check_ndim(x, name, (2, 3, 4), "(H, W), (N, H, W) or (N, H, W, 1)")
-    if x.ndim >= 3 and x.shape[-1] in (3, 4):
+    colour = x.shape[-1] in (3, 4) and (x.ndim == 4 or (x.ndim == 3 and min(x.shape[:2]) > 4))
+    if colour:
         raise ValueError(
             f"`{name}` looks like colour (RGB/RGBA) data, {describe(x)}; a grey image is expected. "
             "Convert it first, e.g. with skimage.color.rgb2gray."
@@ -320,8 +321,8 @@ def untile(tiles, shape):
     shape = tuple(int(s) for s in shape)
     if len(shape) not in (2, 3, 4):
         raise ValueError(f"`shape` must be (H, W), (N, H, W) or (N, H, W, C), got {shape}")
-    n = 1 if len(shape) == 2 else shape[0]
-    h, w = shape[-2:] if len(shape) < 4 else shape[1:3]
+    # read `shape` with exactly the layout rules `tile` used (via to_nhwc), at no memory cost
+    n, h, w, _ = to_nhwc(np.broadcast_to(np.uint8(0), shape), "shape").shape
     rows, cols = tile_grid((h, w), size)
     if k != n * rows * cols:
         raise ValueError(
@@ -378,3 +379,31 @@ def split_blocks(n_slices, fractions=(0.7, 0.15, 0.15), *, gap=0):
         blocks.append(np.arange(start, start + s))
         start += s + gap
     return tuple(blocks)
+
+
+def neighbour_leakage(train_idx, test_idx, *, reach=1):
+    """Fraction of test slices that have a training slice within `reach` slices in z.
+
+    A measure of how much a split leaks: 0 for blocks separated by a gap of at least `reach`
+    slices, close to 1 for a random per-slice split.
+
+    Examples
+    --------
+    >>> train, test = split_blocks(10, (0.5, 0.5))
+    >>> float(neighbour_leakage(train, test))
+    0.2
+    >>> train, test = split_blocks(10, (0.5, 0.5), gap=1)
+    >>> float(neighbour_leakage(train, test))
+    0.0
+    """
+    reach = check_int(reach, "reach", minimum=1)
+    train = np.asarray(train_idx, dtype=int).ravel()
+    test = np.asarray(test_idx, dtype=int).ravel()
+    if test.size == 0:
+        raise ValueError("`test_idx` is empty")
+    if np.intersect1d(train, test).size:
+        raise ValueError("`train_idx` and `test_idx` share slices: that is not a split")
+    if train.size == 0:
+        return 0.0
+    dist = np.abs(test[:, None] - train[None, :]).min(axis=1)
+    return float(np.mean(dist <= reach))

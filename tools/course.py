@@ -15,7 +15,9 @@ import ast
 import json
 import os
 import re
+import shutil
 import sys
+import tempfile
 import time
 import tomllib
 from pathlib import Path
@@ -126,7 +128,22 @@ def strip(nb):
     return changed
 
 
+README_START, README_END = "<!-- badges:start -->", "<!-- badges:end -->"
+
+
+def readme_with_badges(text):
+    """The README text with the course's Binder/Colab badges between the badge markers."""
+    head, rest = text.split(README_START, 1)
+    _, tail = rest.split(README_END, 1)
+    return f"{head}{README_START}\n{badges_markdown('00_index')}\n{README_END}{tail}"
+
+
 def cmd_headers(args):
+    readme = ROOT / "README.md"
+    text = readme.read_text()
+    if readme_with_badges(text) != text:
+        readme.write_text(readme_with_badges(text))
+        print("updated README.md")
     for path in notebook_paths():
         nb = nbformat.read(path, as_version=4)
         if apply_headers(nb, path.stem) | strip(nb):
@@ -145,6 +162,7 @@ def cmd_strip(args):
 # ----------------------------------------------------------------------------- run
 def run_notebook(path, out_dir, *, quick=False, timeout=1800, extra_parameters=None):
     """Execute one notebook in a fresh kernel; return a report dict (status, wall_s, peak_rss_mb)."""
+    from traitlets.config import Config
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
     from papermill.parameterize import parameterize_notebook
@@ -153,12 +171,20 @@ def run_notebook(path, out_dir, *, quick=False, timeout=1800, extra_parameters=N
     params = dict(quick_parameters(nb)) if quick else {}
     params.update(extra_parameters or {})
     if params:
+        for cell in nb.cells:  # papermill expects every cell to carry a tags list
+            cell.metadata.setdefault("tags", [])
+        nb.metadata.setdefault("papermill", {})
         nb = parameterize_notebook(nb, params)
     nb.cells.append(nbformat.v4.new_code_cell(
         f"import resource\nprint('{RSS_MARK}', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"))
     env_backup = dict(os.environ)
-    os.environ.update({"MPLBACKEND": "Agg", "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONHASHSEED": "0"})
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
+    os.environ.update({"TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONHASHSEED": "0"})
+    os.environ.pop("MPLBACKEND", None)  # the kernel's inline backend puts figures in the copy
+    # IPC sockets in a private folder, not TCP ports: several kernels started at once (tests,
+    # other sessions on the machine) can otherwise race for the same ports and hang.
+    sock_dir = tempfile.mkdtemp(prefix="segkit-kernel-")
+    config = Config({"KernelManager": {"transport": "ipc", "ip": os.path.join(sock_dir, "k")}})
+    client = NotebookClient(nb, config=config, timeout=timeout, kernel_name="python3",
                             resources={"metadata": {"path": str(path.parent)}})
     start = time.perf_counter()
     status, error = "ok", None
@@ -169,6 +195,7 @@ def run_notebook(path, out_dir, *, quick=False, timeout=1800, extra_parameters=N
     finally:
         os.environ.clear()
         os.environ.update(env_backup)
+        shutil.rmtree(sock_dir, ignore_errors=True)
     wall = time.perf_counter() - start
     peak_kb = None
     measure = nb.cells.pop()

@@ -1,0 +1,83 @@
+"""The notebooks are stored clean and follow the course conventions."""
+
+import json
+
+import nbformat
+import pytest
+
+import course
+
+NOTEBOOKS = course.notebook_paths()
+IDS = [p.stem for p in NOTEBOOKS]
+
+
+def test_course_starts_with_index_and_wrangling():
+    assert [p.stem for p in NOTEBOOKS[:2]] == ["00_index", "01_wrangling"]
+    numbers = [p.name[:2] for p in NOTEBOOKS]
+    assert numbers == sorted(set(numbers)), "two notebooks share a number"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_stored_without_outputs(path):
+    raw = json.loads(path.read_text())
+    for cell in raw["cells"]:
+        if cell["cell_type"] == "code":
+            assert cell["outputs"] == [] and cell["execution_count"] is None, \
+                f"{path.name}: run `make strip` before committing"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_header_order_and_derived_cells(path):
+    nb = nbformat.read(path, as_version=4)
+    first = nb.cells[0]
+    assert first.cell_type == "markdown" and first.source.startswith(f"# {path.name[:2]} · ")
+    tags = [c.metadata.get("tags", []) for c in nb.cells[:6]]
+    order = [t for ts in tags for t in ts if t in ("badges", "setup", "parameters")]
+    assert order == ["badges", "setup", "parameters"]
+    # badges and setup are exactly what `make headers` derives from pyproject.toml
+    assert not course.apply_headers(nb, path.stem), f"{path.name}: run `make headers`"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_every_parameter_has_a_quick_value(path):
+    nb = nbformat.read(path, as_version=4)
+    _, cell = course.cell_with_tag(nb, "parameters")
+    assigned = [line.split("=")[0].strip() for line in cell.source.splitlines()
+                if "=" in line and not line.lstrip().startswith("#")]
+    quick = course.quick_parameters(nb)
+    assert assigned and set(assigned) == set(quick), f"{path.name}: every knob needs '# quick: value'"
+    assert quick.get("DATA_DIR") == "../data"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_notebooks_use_segkit_and_no_absolute_paths(path):
+    nb = nbformat.read(path, as_version=4)
+    code = "\n".join(c.source for c in nb.cells if c.cell_type == "code"
+                     and "setup" not in c.metadata.get("tags", []))
+    assert "segkit" in code
+    assert "/work/" not in code and "/home/" not in code and "C:\\" not in code
+
+
+def test_badges_follow_the_repository_setting(monkeypatch):
+    monkeypatch.setattr(course, "settings", lambda: ("someone/fork", "dev"))
+    md = course.badges_markdown("01_wrangling")
+    assert "mybinder.org/v2/gh/someone/fork/dev?labpath=notebooks%2F01_wrangling.ipynb" in md
+    assert "colab.research.google.com/github/someone/fork/blob/dev/notebooks/01_wrangling.ipynb" in md
+    assert "https://github.com/someone/fork" in course.setup_source("01_wrangling")
+
+
+def test_quick_parameter_parsing():
+    nb = nbformat.v4.new_notebook()
+    nb.cells.append(nbformat.v4.new_code_cell(
+        'EPOCHS = 30  # quick: 1\nNAME = "a"  # quick: "b"\nSHAPE = (1, 2)  # quick: (3, 4)',
+        metadata={"tags": ["parameters"]}))
+    assert course.quick_parameters(nb) == {"EPOCHS": 1, "NAME": "b", "SHAPE": (3, 4)}
+    nb.cells[0].source = "X = 1  # quick: not python"
+    with pytest.raises(ValueError, match="quick value of X is not a Python literal"):
+        course.quick_parameters(nb)
+
+
+def test_readme_badges_follow_the_setting():
+    text = (course.ROOT / "README.md").read_text()
+    assert course.readme_with_badges(text) == text, "run `make headers`"
+    assert course.badges_markdown("00_index") in text
