@@ -12,6 +12,8 @@ Module map (the notebook that introduces each in brackets):
 - ``segkit.io``: TIFF stacks to NHWC arrays, normalisation, tiling, splits, ``.npz`` (01)
 - ``segkit.data``: deterministic synthetic EM data and the public dataset registry (01)
 - ``segkit.viz``: figures used across the notebooks (01)
+- ``segkit.eda``: intensity histograms, object counts, slice correlation with honest CIs (02)
+- ``segkit.augment``: paired image/mask transforms and the ``tf.data`` pipeline (04)
 """
 
 import importlib
