@@ -28,7 +28,7 @@ __all__ = [
 CORRELATION_TRANSFORMS = {
     "none": "no change (strength ignored)",
     "flip": "left-right flip (strength ignored)",
-    "noise": "Gaussian noise, sigma = strength x the stack's standard deviation",
+    "noise": "Gaussian noise, sigma = strength x the reference slice's standard deviation",
     "elastic_grid": "elasticdeform B-spline grid, 3 x 3 points, sigma = strength pixels",
     "elastic_alpha_sigma": "Simard field, alpha = strength pixels, sigma = 8 pixels",
 }
@@ -455,7 +455,7 @@ def transformed_correlation(stack, *, transform, strength=0.0, reference=0, seed
     step = effective_step(x, reference=reference) if step is None else step
     idx = np.arange(len(x)) if slices is None else np.asarray(slices, dtype=int)
     rng = np.random.default_rng(seed)
-    sd = float(x.std()) or 1.0
+    sd = float(x[reference].std()) or 1.0  # one slice: no float64 copy of the whole stack
     dummy = np.zeros(x.shape[1:], np.uint8)
     out = np.empty((len(idx),) + x.shape[1:], np.float32)
     for j, i in enumerate(idx):

@@ -233,7 +233,7 @@ def plot_correlation_curves(curves, *, ax=None, show_naive=False):
 def show_decorrelation(stack, *, noise=0.5, elastic=10.0, max_depth=10, seed=0, ax=None):
     """Correlation curves of a stack unchanged, flipped, noisy and elastically deformed.
 
-    Introduced in notebook 02, where sliders drive `noise` (times the stack's standard
+    Introduced in notebook 02, where sliders drive `noise` (times the first slice's standard
     deviation) and `elastic` (B-spline grid sigma, pixels).
     """
     from .eda import effective_step, slice_correlation, transformed_correlation
