@@ -50,7 +50,8 @@ DEFAULT_TRANSFORMS = ("dihedral", "rotate", "shift", "zoom", "elastic_grid", "in
 #: Strengths used by `augment_pair` (tuned for 256 x 256 tiles normalised to about [0, 1]).
 DEFAULT_PARAMS = {
     "p": 0.5,               # probability of each listed transform (dihedral: k drawn from 0..7)
-    "order": 1,             # image interpolation order (masks always 0)
+    "order": 1,             # image interpolation order (masks always 0); 3 is smoother but
+                            # overshoots a little at sharp edges
     "mode": "reflect",      # border handling, the same for image and mask
     "max_angle": 30.0,      # rotate: angle uniform in [-max_angle, max_angle] degrees
     "max_shift": 0.1,       # shift: up to this fraction of the side, each axis

@@ -350,3 +350,12 @@ def test_compare_transforms_rejects_unknown_names():
     x, y = _tiles(n=2)
     with pytest.raises(ValueError, match=r"`transforms` has unknown name\(s\) 'spin'"):
         A.compare_transforms((x, y), (x, y), transforms=["spin"])
+
+
+@pytest.mark.parametrize("order", [0, 1, 3])
+def test_mask_is_nearest_neighbour_whatever_the_image_order(order):
+    lab = _labels()
+    img = (lab > 0).astype(np.float32)
+    for s in range(3):
+        _, out = A.augment_pair(img, lab, rng=s, p=1.0, order=order, transforms=A.TRANSFORMS)
+        assert set(np.unique(out).tolist()) <= {0, 3, 7, 12}
