@@ -252,6 +252,11 @@ def run_notebook(path, out_dir, *, quick=False, timeout=1800, extra_parameters=N
     config = Config({"KernelManager": {"transport": "ipc", "ip": os.path.join(sock_dir, "k")}})
     client = NotebookClient(nb, config=config, timeout=timeout, kernel_name="python3",
                             resources={"metadata": {"path": str(path.parent)}})
+    # No front-end emulation of ipywidgets' Output widget: nbclient's emulation sends comm
+    # messages on the shell channel while it waits there for the cell's reply, and a cell that
+    # draws into an Output widget (interact, sliders) then sometimes stalls until `timeout`
+    # (jupyter/nbclient#312). Seen here on notebook 04: 300 s stalls; none in 3 runs without.
+    client.widget_registry = {}
     start = time.perf_counter()
     status, error = "ok", None
     try:
