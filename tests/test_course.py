@@ -104,3 +104,13 @@ def test_index_and_readme_have_timing_slots():
     assert course.cell_with_tag(nb, "timings")[1] is not None
     text = (course.ROOT / "README.md").read_text()
     assert text.count(course.TIMINGS_START) == 1 and text.count(course.TIMINGS_END) == 1
+
+
+def test_partial_runs_update_the_saved_report():
+    row = lambda name, wall: {"notebook": name, "status": "ok", "wall_s": wall, "peak_rss_mb": 1.0}  # noqa: E731
+    first = course.merge_reports(None, [row("01_a.ipynb", 10), row("02_b.ipynb", 20)],
+                                 mode="full", date="d1", cpu_count=2)
+    assert first["total_wall_s"] == 30
+    second = course.merge_reports(first, [row("02_b.ipynb", 5)], mode="full", date="d2", cpu_count=2)
+    assert [r["wall_s"] for r in second["notebooks"]] == [10, 5]
+    assert second["total_wall_s"] == 15 and second["date"] == "d2"
