@@ -29,8 +29,8 @@ import numbers
 
 import numpy as np
 
-from ._validate import (as_array, as_binary, as_rng, check_finite, check_int, check_ndim,
-                        check_numeric, describe)
+from ._validate import (as_array, as_binary, as_rng, as_slice, check_finite, check_int,
+                        check_ndim, check_numeric, describe)
 
 __all__ = [
     "TRANSFORMS", "DEFAULT_TRANSFORMS", "DEFAULT_PARAMS",
@@ -71,15 +71,8 @@ _MODES = ("reflect", "nearest", "mirror", "wrap", "constant")
 # ----------------------------------------------------------------------------- validation
 def _as_2d(x, name):
     """``(H, W)`` view of an ``(H, W)`` or ``(H, W, 1)`` array; anything else is an error."""
-    check_ndim(x, name, (2, 3), "a 2-D slice (H, W) or (H, W, 1); pass one slice of a stack")
-    if x.ndim == 3:
-        if x.shape[-1] != 1:
-            raise ValueError(
-                f"`{name}` must be a 2-D slice (H, W) or (H, W, 1), got {describe(x)}; a 3-D "
-                "volume or a colour image is not accepted, pass one grey slice at a time"
-            )
-        x = x[..., 0]
-    return x
+    return as_slice(x, name, hint="a 3-D volume or a colour image is not accepted, pass one "
+                                   "grey slice at a time")
 
 
 def _check_mask(mask, name="mask"):

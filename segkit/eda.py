@@ -15,7 +15,7 @@ import numbers
 
 import numpy as np
 
-from ._validate import (as_array, as_binary, check_finite, check_int, check_ndim,
+from ._validate import (as_array, as_binary, as_slice, check_finite, check_int, check_ndim,
                         check_numeric, describe)
 
 __all__ = [
@@ -61,19 +61,9 @@ def _pair(images, masks):
 
 def _slice(x, name):
     """A 2-D binary slice from ``(H, W)`` or ``(H, W, 1)``."""
-    m = as_binary(x, name)
-    check_ndim(m, name, (2, 3), "a 2-D slice (H, W) or (H, W, 1); pass one slice of a stack")
-    if m.ndim == 3:
-        if m.shape[-1] != 1:
-            raise ValueError(
-                f"`{name}` must be a 2-D slice (H, W) or (H, W, 1), got {describe(m)}; "
-                "for a stack use objects_per_slice"
-            )
-        m = m[..., 0]
-    return m
+    return as_slice(as_binary(x, name), name, hint="for a stack use objects_per_slice")
 
 
-# ----------------------------------------------------------------------------- intensities
 def _edges(x, bins):
     if np.issubdtype(x.dtype, np.integer):
         lo, hi = int(x.min()), int(x.max())

@@ -17,8 +17,8 @@ a watershed of the mask from those markers splits the touching ones.
 import numpy as np
 from scipy import ndimage as ndi
 
-from ._validate import as_array, check_finite, check_int, check_numeric, describe
-from .measure import _labels as _measure_labels  # one label check for the package's new modules
+from ._validate import (as_array, as_label_stack, check_finite, check_int, check_numeric,
+                        check_positive, describe)
 
 __all__ = [
     "distance_targets", "distance_unet", "train_distance_unet", "predict_distance",
@@ -29,8 +29,7 @@ __all__ = [
 # ----------------------------------------------------------------------------- validation
 def _labels(x, name="labels"):
     """Label image or stack as (N, H, W) int64, plus whether it was 2-D."""
-    arr, stack = _measure_labels(x, name)
-    return arr, not stack
+    return as_label_stack(x, name)
 
 
 def _map(x, name):
@@ -43,16 +42,6 @@ def _map(x, name):
             f"`{name}` must be 2-D (H, W) or a stack (N, H, W) or (N, H, W, 1), got {describe(arr)}"
         )
     return (arr[None] if arr.ndim == 2 else arr).astype(np.float32, copy=False), arr.ndim == 2
-
-
-def _positive(value, name):
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise TypeError(f"`{name}` must be a number, got {value!r}") from None
-    if not np.isfinite(v) or v <= 0:
-        raise ValueError(f"`{name}` must be a finite number > 0, got {value!r}")
-    return v
 
 
 # ----------------------------------------------------------------------------- targets
@@ -84,7 +73,7 @@ def distance_targets(labels, *, cap=10):
     [0.0, 1.0, 2.0, 2.0, 2.0, 1.0, 0.0]
     """
     lab, flat = _labels(labels)
-    cap = _positive(cap, "cap")
+    cap = check_positive(cap, "cap")
     out = np.zeros(lab.shape, np.float32)
     for i, li in enumerate(lab):
         for j, sl in enumerate(ndi.find_objects(li), start=1):
@@ -133,7 +122,7 @@ def distance_unet(input_shape=(None, None, 1), *, cap=10, name="distance_unet", 
 
     from .models import unet
 
-    cap = _positive(cap, "cap")
+    cap = check_positive(cap, "cap")
     if unet_kwargs.get("n_classes", 1) != 1:
         raise ValueError(f"`n_classes` must be 1 for a distance U-Net, got "
                          f"{unet_kwargs['n_classes']!r}")
@@ -181,7 +170,7 @@ def train_distance_unet(model, images, labels, *, epochs, val=None, batch_size=8
     epochs = check_int(epochs, "epochs", minimum=1)
     batch_size = check_int(batch_size, "batch_size", minimum=1)
     cap = _cap_of(model)
-    w = 1.0 / cap if distance_weight is None else _positive(distance_weight, "distance_weight")
+    w = 1.0 / cap if distance_weight is None else check_positive(distance_weight, "distance_weight")
 
     def arrays(x, y, xname, yname):
         x, _ = _map(x, xname)
@@ -282,7 +271,7 @@ def split_touching(prob, dist, *, threshold=0.5, min_distance=3, h=1.0, sigma=1.
                          f"(shape {np.shape(prob)})")
     threshold = float(threshold)
     min_distance = check_int(min_distance, "min_distance", minimum=0)
-    h = _positive(h, "h")
+    h = check_positive(h, "h")
     sigma = float(sigma)
     if not sigma >= 0:
         raise ValueError(f"`sigma` must be >= 0, got {sigma!r}")

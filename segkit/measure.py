@@ -10,7 +10,8 @@ import csv
 
 import numpy as np
 
-from ._validate import as_array, check_finite, check_int, check_numeric, describe
+from ._validate import (as_array, as_label_stack, check_finite, check_int, check_numeric,
+                        check_positive, describe)
 from .io import atomic_path
 
 __all__ = [
@@ -26,32 +27,8 @@ _INTENSITY_COLUMNS = ("intensity_min", "intensity_mean", "intensity_max")
 # ----------------------------------------------------------------------------- validation
 def _labels(x, name="labels"):
     """A label image or stack as (N, H, W) int64 and whether the input was a stack."""
-    arr = check_numeric(as_array(x, name), name)
-    if arr.dtype == bool or arr.dtype.kind in "fc":
-        raise TypeError(
-            f"`{name}` must be an integer label image (0 background, 1..N objects), got "
-            f"{describe(arr)}; label a binary mask first, e.g. with skimage.measure.label"
-        )
-    if arr.ndim == 4 and arr.shape[-1] == 1:
-        arr = arr[..., 0]
-    if arr.ndim not in (2, 3):
-        raise ValueError(
-            f"`{name}` must be 2-D (H, W) or a stack (N, H, W) or (N, H, W, 1), got {describe(arr)}"
-        )
-    if arr.size and int(arr.min()) < 0:
-        raise ValueError(f"`{name}` must have non-negative labels, got minimum {int(arr.min())}")
-    stack = arr.ndim == 3
-    return (arr if stack else arr[None]).astype(np.int64, copy=False), stack
-
-
-def _pixel_size(pixel_size):
-    try:
-        p = float(pixel_size)
-    except (TypeError, ValueError):
-        raise TypeError(f"`pixel_size` must be a number, got {pixel_size!r}") from None
-    if not np.isfinite(p) or p <= 0:
-        raise ValueError(f"`pixel_size` must be a finite number > 0, got {pixel_size!r}")
-    return p
+    arr, single = as_label_stack(x, name)
+    return arr, not single
 
 
 # ----------------------------------------------------------------------------- the table
@@ -97,7 +74,7 @@ def object_table(labels, image=None, *, pixel_size=1.0, min_area=0, exclude_bord
     from skimage.segmentation import clear_border
 
     lab, stack = _labels(labels)
-    p = _pixel_size(pixel_size)
+    p = check_positive(pixel_size, "pixel_size")
     min_area = check_int(min_area, "min_area", minimum=0)
     img = None
     if image is not None:
@@ -167,7 +144,7 @@ def centroids(labels, *, pixel_size=1.0):
     from scipy import ndimage as ndi
 
     lab, _ = _labels(labels)
-    p = _pixel_size(pixel_size)
+    p = check_positive(pixel_size, "pixel_size")
     out = []
     for li in lab:
         ids = np.unique(li)
@@ -283,7 +260,7 @@ def rdf(labels, *, r_max=None, bins=20, pixel_size=1.0):
     ([2.5, 7.5, 12.5, 17.5], True, 0.0)
     """
     lab, _ = _labels(labels)
-    p = _pixel_size(pixel_size)
+    p = check_positive(pixel_size, "pixel_size")
     bins = check_int(bins, "bins", minimum=1)
     h, w = lab.shape[1] * p, lab.shape[2] * p
     if r_max is None:
