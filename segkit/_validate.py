@@ -108,8 +108,8 @@ def as_rng(rng, name="rng"):
 
 
 def check_positive(value, name):
-    """A finite number > 0 as float (pixel sizes, caps, scales)."""
-    if isinstance(value, bool):
+    """A finite number > 0 as float (pixel sizes, caps, scales); strings are refused."""
+    if isinstance(value, (bool, str, bytes)):
         raise TypeError(f"`{name}` must be a number, got {value!r}")
     try:
         v = float(value)
