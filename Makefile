@@ -10,7 +10,7 @@ QUICK  ?= 0
 ONLY   ?=
 PYTEST_ARGS ?=
 
-.PHONY: env data course test bench headers strip clean
+.PHONY: env data course test bench headers strip timings clean
 
 env: $(STAMP)
 
@@ -41,6 +41,10 @@ bench: $(STAMP)
 # Re-derive every notebook's badges and Colab setup cell from [tool.segkit] in pyproject.toml.
 headers: $(STAMP)
 	$(PY) tools/course.py headers
+
+# Write the measured times and memory (build/course-report-*.json) into 00_index and the README.
+timings: $(STAMP)
+	$(PY) tools/course.py timings
 
 # Remove outputs and execution counts from the committed notebooks.
 strip: $(STAMP)

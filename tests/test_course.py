@@ -75,3 +75,29 @@ def test_quick_parameter_parsing():
     nb.cells[0].source = "X = 1  # quick: not python"
     with pytest.raises(ValueError, match="quick value of X is not a Python literal"):
         course.quick_parameters(nb)
+
+
+def test_readme_badges_follow_the_setting():
+    text = (course.ROOT / "README.md").read_text()
+    assert course.readme_with_badges(text) == text, "run `make headers`"
+    assert course.badges_markdown("00_index") in text
+
+
+def test_timings_table_from_reports():
+    rep = lambda mode, wall, rss, status="ok": {  # noqa: E731
+        "mode": mode, "total_wall_s": wall * 2, "cpu_count": 2, "date": "2026-11-22",
+        "notebooks": [{"notebook": "01_wrangling.ipynb", "status": status, "wall_s": wall,
+                       "peak_rss_mb": rss},
+                      {"notebook": "02_eda.ipynb", "status": "ok", "wall_s": wall, "peak_rss_mb": rss}]}
+    table = course.timings_markdown({"full": rep("full", 120, 1536), "quick": rep("quick", 6, 512, "failed")})
+    assert "| 01_wrangling | 2.0 min, 1.50 GB | failed |" in table
+    assert "| **whole course** | 4.0 min | 0.2 min |" in table
+    assert "full: 2026-11-22 on 2 CPU cores" in table
+    assert "Not measured yet" in course.timings_markdown({})
+
+
+def test_index_and_readme_have_timing_slots():
+    nb = nbformat.read(course.NOTEBOOKS / "00_index.ipynb", as_version=4)
+    assert course.cell_with_tag(nb, "timings")[1] is not None
+    text = (course.ROOT / "README.md").read_text()
+    assert text.count(course.TIMINGS_START) == 1 and text.count(course.TIMINGS_END) == 1

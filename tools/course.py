@@ -3,6 +3,7 @@
     python tools/course.py run [--quick] [--only 01,05] [--out build]
     python tools/course.py headers      # badges + Colab setup cell from pyproject.toml
     python tools/course.py strip        # remove outputs and execution counts
+    python tools/course.py timings      # measured times/memory into 00_index and the README
 
 `run` executes every notebook in course order in a fresh kernel, with the quick parameters when
 asked (each parameter line of the cell tagged ``parameters`` carries ``# quick: <value>``),
@@ -128,7 +129,82 @@ def strip(nb):
     return changed
 
 
+README_START, README_END = "<!-- badges:start -->", "<!-- badges:end -->"
+
+
+def readme_with_badges(text):
+    """The README text with the course's Binder/Colab badges between the badge markers."""
+    return _replace_between(text, README_START, README_END, badges_markdown("00_index"))
+
+
+TIMINGS_START, TIMINGS_END = "<!-- timings:start -->", "<!-- timings:end -->"
+
+
+def timings_markdown(reports):
+    """A markdown table of wall time and peak memory per notebook from run reports.
+
+    `reports` maps a mode ("full", "quick") to the JSON written by `run`; missing modes show
+    as "not measured".
+    """
+    names = sorted({r["notebook"] for rep in reports.values() for r in rep["notebooks"]})
+    modes = [m for m in ("full", "quick") if m in reports]
+    if not names:
+        return "_Not measured yet: run `make course` and `make course QUICK=1`, then `make timings`._"
+
+    def cell(mode, name):
+        for r in reports[mode]["notebooks"]:
+            if r["notebook"] == name:
+                if r["status"] != "ok":
+                    return "failed"
+                rss = "?" if r["peak_rss_mb"] is None else f"{r['peak_rss_mb'] / 1024:.2f} GB"
+                return f"{r['wall_s'] / 60:.1f} min, {rss}"
+        return "not measured"
+
+    lines = ["| notebook | " + " | ".join(f"{m} mode (time, peak memory)" for m in modes) + " |",
+             "|---|" + "---|" * len(modes)]
+    for name in names:
+        lines.append(f"| {name.removesuffix('.ipynb')} | "
+                     + " | ".join(cell(m, name) for m in modes) + " |")
+    totals = " | ".join(f"{reports[m]['total_wall_s'] / 60:.1f} min" for m in modes)
+    lines.append(f"| **whole course** | {totals} |")
+    dates = ", ".join(f"{m}: {reports[m]['date']} on {reports[m]['cpu_count']} CPU cores" for m in modes)
+    lines.append("")
+    lines.append(f"Measured by `make course` ({dates}).")
+    return "\n".join(lines)
+
+
+def _replace_between(text, start, end, body):
+    head, rest = text.split(start, 1)
+    _, tail = rest.split(end, 1)
+    return f"{head}{start}\n{body}\n{end}{tail}"
+
+
+def cmd_timings(args):
+    out = Path(args.out)
+    reports = {}
+    for mode in ("full", "quick"):
+        f = out / f"course-report-{mode}.json"
+        if f.is_file():
+            reports[mode] = json.loads(f.read_text())
+    table = timings_markdown(reports)
+    readme = ROOT / "README.md"
+    readme.write_text(_replace_between(readme.read_text(), TIMINGS_START, TIMINGS_END, table))
+    index = NOTEBOOKS / "00_index.ipynb"
+    nb = nbformat.read(index, as_version=4)
+    _, cell = cell_with_tag(nb, "timings")
+    if cell is None:
+        raise SystemExit("00_index.ipynb has no markdown cell tagged 'timings'")
+    cell.source = "## Time and memory per notebook\n\n" + table
+    nbformat.write(nb, index)
+    print(table)
+
+
 def cmd_headers(args):
+    readme = ROOT / "README.md"
+    text = readme.read_text()
+    if readme_with_badges(text) != text:
+        readme.write_text(readme_with_badges(text))
+        print("updated README.md")
     for path in notebook_paths():
         nb = nbformat.read(path, as_version=4)
         if apply_headers(nb, path.stem) | strip(nb):
@@ -231,8 +307,10 @@ def main(argv=None):
     run.add_argument("--out", default=str(ROOT / "build"))
     sub.add_parser("headers", help="derive badges and setup cells from pyproject.toml")
     sub.add_parser("strip", help="remove outputs from the notebooks")
+    tim = sub.add_parser("timings", help="write measured times into 00_index and the README")
+    tim.add_argument("--out", default=str(ROOT / "build"))
     args = parser.parse_args(argv)
-    {"run": cmd_run, "headers": cmd_headers, "strip": cmd_strip}[args.cmd](args)
+    {"run": cmd_run, "headers": cmd_headers, "strip": cmd_strip, "timings": cmd_timings}[args.cmd](args)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,620 @@
+"""Tests of segkit.metrics: hand-worked cases, cross-checks against scikit-learn and against
+straightforward per-object loops, properties, and every bad-input message."""
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from segkit import metrics as M
+
+sk = pytest.importorskip("sklearn.metrics")
+
+PROPS = settings(max_examples=40, deadline=None)
+SEEDS = range(25)
+
+
+# ============================================================================ helpers
+def _random_pair(seed, shape=(9, 13)):
+    """A random binary truth with both classes, a random probability map and its mask."""
+    rng = np.random.default_rng(seed)
+    t = rng.random(shape) < rng.uniform(0.05, 0.6)
+    t.flat[0], t.flat[1] = True, False
+    score = np.clip(0.35 * t + rng.random(shape) * 0.8, 0, 1)
+    if seed % 3 == 0:
+        score = np.round(score, 1)  # many ties
+    return t, score, score >= 0.5
+
+
+def _random_labels(rng, shape=(24, 24), n=7):
+    """Voronoi-like label image: touching objects, some background."""
+    yy, xx = np.mgrid[: shape[0], : shape[1]]
+    pts = np.stack([rng.integers(0, shape[0], n), rng.integers(0, shape[1], n)], 1)
+    d = (yy[..., None] - pts[:, 0]) ** 2 + (xx[..., None] - pts[:, 1]) ** 2
+    lab = d.argmin(-1) + 1
+    lab[d.min(-1) > rng.integers(6, 50)] = 0
+    return lab.astype(np.int32)
+
+
+def _perturbed(rng, lab, n=7):
+    """A plausible prediction: shifted, with objects merged, dropped and renumbered."""
+    p = np.roll(lab, tuple(rng.integers(-2, 3, 2)), axis=(0, 1))
+    table = rng.integers(0, n + 3, n + 1)  # random merges (equal values) and drops (0)
+    table[0] = 0
+    p = table[p]
+    p[rng.random(p.shape) < 0.02] = n + 5  # a scattered false object
+    return p
+
+
+def _naive_iou(t, p, a, b):
+    inter = np.count_nonzero((t == a) & (p == b))
+    return inter / np.count_nonzero((t == a) | (p == b))
+
+
+def _naive_seg(t, p):
+    """The CTC SEG, object by object, as the definition reads."""
+    scores = []
+    for a in np.unique(t[t > 0]):
+        r = t == a
+        s = 0.0
+        for b in np.unique(p[r & (p > 0)]):
+            if np.count_nonzero(r & (p == b)) > 0.5 * np.count_nonzero(r):
+                s = _naive_iou(t, p, a, b)
+        scores.append(s)
+    return float(np.mean(scores))
+
+
+def _naive_tp(t, p, thr):
+    """Largest one-to-one matching with IoU >= thr by brute force (small cases only)."""
+    ta, pb = np.unique(t[t > 0]), np.unique(p[p > 0])
+    iou = np.array([[_naive_iou(t, p, a, b) if np.any((t == a) & (p == b)) else 0.0
+                     for b in pb] for a in ta]).reshape(ta.size, pb.size)
+    ok = iou >= thr
+    if thr > 0.5:  # unique: count the pairs
+        return int(ok.sum())
+    best = 0
+    rows = [i for i in range(ta.size) if ok[i].any()]
+    cols = [j for j in range(pb.size) if ok[:, j].any()]
+    for k in range(min(len(rows), len(cols)), 0, -1):
+        for rs in itertools.combinations(rows, k):
+            for cs in itertools.permutations(cols, k):
+                if all(ok[r, c] for r, c in zip(rs, cs)):
+                    return k
+    return best
+
+
+# ============================================================================ pixel level: by hand
+def test_confusion_counts_and_fractions():
+    c = M.confusion([[1, 1, 1, 0], [0, 0, 0, 0]], [[1, 1, 0, 1], [1, 0, 0, 0]])
+    assert (c.tp, c.fp, c.fn, c.tn) == (2, 2, 1, 3)
+    assert c.total == 8
+    assert c.fractions() == {"tp": 0.25, "fp": 0.25, "fn": 0.125, "tn": 0.375}
+    assert c.matrix().tolist() == [[3, 2], [1, 2]]
+    assert c.matrix(normalize=True).sum() == 1.0
+    assert all(isinstance(v, int) for v in (c.tp, c.fp, c.fn, c.tn))
+
+
+def test_scores_by_hand():
+    t = [[1, 1, 1, 0], [0, 0, 0, 0]]
+    p = [[1, 1, 0, 1], [1, 0, 0, 0]]  # TP 2, FP 2, FN 1, TN 3
+    assert M.accuracy(t, p) == 5 / 8
+    assert M.jaccard(t, p) == 2 / 5
+    assert M.dice(t, p) == 4 / 7
+    assert M.precision(t, p) == 2 / 4
+    assert M.recall(t, p) == 2 / 3
+    assert M.fpr(t, p) == 2 / 5
+    assert M.fnr(t, p) == 1 / 3
+    assert M.balanced_auroc(t, p) == 1 - (2 / 5 + 1 / 3) / 2
+    pa, pc = 5 / 8, (3 / 8) * (4 / 8) + (5 / 8) * (4 / 8)
+    assert M.cohen_kappa(t, p) == pytest.approx((pa - pc) / (1 - pc), abs=1e-15)
+    c = M.confusion(t, p)
+    assert (c.pa, c.pc) == (pa, pc)
+
+
+def test_accuracy_misleads_under_imbalance():
+    t = np.zeros((20, 20), bool)
+    t[:2, :10] = True  # 5 % foreground
+    nothing = np.zeros_like(t)
+    assert M.accuracy(t, nothing) == 0.95
+    assert M.dice(t, nothing) == 0.0
+    assert M.cohen_kappa(t, nothing) == 0.0
+    assert M.balanced_auroc(t, nothing) == 0.5
+
+
+@pytest.mark.parametrize("encode", [
+    lambda m: m, lambda m: m.astype(np.uint8), lambda m: m.astype(np.uint8) * 255,
+    lambda m: m.astype(np.float32), lambda m: m[..., None], lambda m: m.tolist(),
+    lambda m: m.astype(np.int16) * 255, lambda m: m.astype(np.uint16),
+])
+def test_input_encodings_agree(encode):
+    t, _, p = _random_pair(1, shape=(3, 6, 7))
+    want = M.confusion(t, p)
+    got = M.confusion(encode(t), encode(p))
+    assert got == want
+
+
+def test_layouts_2d_stack_nhwc():
+    t, s, p = _random_pair(2, shape=(4, 8, 8))
+    assert M.dice(t, s) == M.dice(t[..., None], s[..., None]) == M.dice(t, p)
+    per = M.confusion(t, s, per_image=True)
+    assert per.tp.shape == (4,)
+    assert per.tp.sum() == M.confusion(t, s).tp
+    for i in range(4):
+        assert per.dice()[i] == M.dice(t[i], s[i])
+        assert per.cohen_kappa()[i] == M.cohen_kappa(t[i], s[i])
+    assert M.confusion(t[0], s[0], per_image=True).tp.shape == (1,)
+
+
+def test_threshold_rule_and_hard_predictions():
+    t = [[1, 1, 0, 0]]
+    s = [[0.5, 0.49, 0.51, 0.0]]
+    assert M.confusion(t, s).tp == 1  # 0.5 >= 0.5 counts as foreground
+    assert M.confusion(t, s, threshold=0.0) == M.Confusion(2, 2, 0, 0)
+    assert M.confusion(t, s, threshold=1.0) == M.Confusion(0, 0, 2, 2)
+    hard = np.array([[1, 0, 1, 0]], np.uint8)
+    assert M.dice(t, hard, threshold=0.9) == M.dice(t, hard)  # threshold ignored for masks
+
+
+def test_soft_and_thresholded_dice_are_distinct():
+    t = np.array([[1, 1, 0, 0]])
+    p = np.array([[0.9, 0.8, 0.2, 0.1]])
+    assert M.dice(t, p) == 1.0
+    assert M.soft_dice(t, p) == pytest.approx(2 * 1.7 / (2 + 2.0))
+    assert M.soft_dice(t, t) == 1.0
+    assert M.soft_dice(np.zeros((2, 2)), np.zeros((2, 2))) == 1.0
+    assert math.isnan(M.soft_dice(np.zeros((2, 2)), np.zeros((2, 2)), zero_division=np.nan))
+
+
+# ----------------------------------------------------------------------------- 0/0 conventions
+def test_empty_and_full_masks_have_defined_scores():
+    z, o = np.zeros((4, 4), np.uint8), np.ones((4, 4), np.uint8)
+    for f in (M.dice, M.jaccard, M.precision, M.recall, M.cohen_kappa):
+        assert f(z, z) == 1.0
+        assert f(o, o) == 1.0
+    assert M.fpr(z, z) == M.fnr(z, z) == M.fpr(o, o) == M.fnr(o, o) == 0.0
+    assert M.dice(z, o) == 0.0 and M.dice(o, z) == 0.0
+    assert M.precision(o, z) == 1.0 and M.recall(o, z) == 0.0  # nothing predicted
+    assert M.cohen_kappa(z, o) == 0.0  # Pc = 0, Pa = 0
+    assert M.accuracy(z, z) == 1.0
+    assert math.isnan(M.dice(z, z, zero_division=np.nan))
+    assert M.jaccard(z, z, zero_division=0.0) == 0.0
+    per = M.confusion(np.stack([z, o]), np.stack([z, z]), per_image=True)
+    assert per.dice().tolist() == [1.0, 0.0]
+    assert per.cohen_kappa().tolist() == [1.0, 0.0]  # slice 2: Pa = 0, Pc = 0
+    assert M.cohen_kappa(o, z) == 0.0
+
+
+def test_auroc_needs_both_classes():
+    z = np.zeros((3, 3), np.uint8)
+    with pytest.raises(ValueError, match=r"`y_true` holds only class 0 \(background\)"):
+        M.roc_auc(z, np.random.default_rng(0).random((3, 3)))
+    with pytest.raises(ValueError, match=r"`y_true` holds only class 1 \(foreground\)"):
+        M.roc_curve(1 - z, np.zeros((3, 3)))
+    with pytest.raises(ValueError, match="AUROC needs both classes"):
+        M.balanced_auroc(z, z)
+    assert math.isnan(M.pixel_report(z, z)["balanced_auroc"])
+
+
+def test_constant_scores_give_half():
+    t = np.array([[0, 1, 1, 0, 1]])
+    assert M.roc_auc(t, np.full(t.shape, 0.3)) == 0.5
+    f, tp, th = M.roc_curve(t, np.full(t.shape, 0.3))
+    assert f.tolist() == [0.0, 1.0] and tp.tolist() == [0.0, 1.0]
+
+
+# ============================================================================ vs scikit-learn
+@pytest.mark.parametrize("seed", SEEDS)
+def test_against_sklearn(seed):
+    t, s, p = _random_pair(seed)
+    tf, pf, sf = t.ravel(), p.ravel(), s.ravel()
+    c = M.confusion(t, s)
+    assert c.matrix().tolist() == sk.confusion_matrix(tf, pf, labels=[0, 1]).tolist()
+    assert M.cohen_kappa(t, s) == pytest.approx(sk.cohen_kappa_score(tf, pf), abs=1e-12)
+    assert M.jaccard(t, s) == pytest.approx(sk.jaccard_score(tf, pf, zero_division=1.0),
+                                            abs=1e-15)
+    assert M.dice(t, s) == pytest.approx(sk.f1_score(tf, pf, zero_division=1.0), abs=1e-15)
+    assert M.precision(t, s) == pytest.approx(sk.precision_score(tf, pf, zero_division=1.0),
+                                              abs=1e-15)
+    assert M.recall(t, s) == pytest.approx(sk.recall_score(tf, pf), abs=1e-15)
+    assert M.balanced_auroc(t, s) == pytest.approx(sk.balanced_accuracy_score(tf, pf),
+                                                   abs=1e-15)
+    assert M.roc_auc(t, s) == pytest.approx(sk.roc_auc_score(tf, sf), abs=1e-12)
+    assert M.balanced_auroc(t, p) == pytest.approx(sk.roc_auc_score(tf, pf), abs=1e-12)
+    for drop in (True, False):
+        ours = M.roc_curve(t, s, drop_intermediate=drop)
+        theirs = sk.roc_curve(tf, sf, drop_intermediate=drop)
+        for a, b in zip(ours, theirs):
+            np.testing.assert_allclose(a, b, rtol=0, atol=1e-15)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_roc_auc_is_trapezoid_of_curve_and_exact_on_integers(seed):
+    t, s, _ = _random_pair(seed, shape=(40, 50))
+    f, tp, _ = M.roc_curve(t, s)
+    trapezoid = getattr(np, "trapezoid", None) or np.trapz  # NumPy 1.26 has only trapz
+    assert M.roc_auc(t, s) == pytest.approx(trapezoid(tp, f), abs=1e-12)
+    u8 = (s * 255).astype(np.uint8)  # integer scores are fine for a rank statistic
+    assert M.roc_auc(t, u8) == pytest.approx(sk.roc_auc_score(t.ravel(), u8.ravel()), abs=1e-12)
+
+
+def test_threshold_sweep_matches_single_thresholds():
+    t, s, _ = _random_pair(4, shape=(3, 10, 10))
+    th, c = M.threshold_sweep(t, s)
+    assert th.size == 101 and c.tp.shape == (101,)
+    for i in (0, 17, 50, 73, 100):
+        assert c.dice()[i] == M.dice(t, s, threshold=float(th[i]))
+        assert M.Confusion(int(c.tp[i]), int(c.fp[i]), int(c.fn[i]), int(c.tn[i])) \
+            == M.confusion(t, s, threshold=float(th[i]))
+
+
+def test_pixel_report_keys():
+    t, s, p = _random_pair(5)
+    r = M.pixel_report(t, s)
+    assert set(r) == {"accuracy", "dice", "jaccard", "precision", "recall", "fpr", "fnr",
+                      "kappa", "balanced_auroc", "roc_auc"}
+    assert "roc_auc" not in M.pixel_report(t, p)
+    assert r["dice"] == M.dice(t, s)
+
+
+# ----------------------------------------------------------------------------- readings
+@pytest.mark.parametrize("k, lk, fl", [
+    (-0.3, "poor", "poor"), (0.0, "slight", "poor"), (0.2, "slight", "poor"),
+    (0.21, "fair", "poor"), (0.4, "fair", "fair to good"), (0.41, "moderate", "fair to good"),
+    (0.6, "moderate", "fair to good"), (0.61, "substantial", "fair to good"),
+    (0.75, "substantial", "fair to good"), (0.8, "substantial", "excellent"),
+    (0.81, "almost perfect", "excellent"), (1.0, "almost perfect", "excellent"),
+])
+def test_interpret_kappa(k, lk, fl):
+    assert M.interpret_kappa(k) == lk
+    assert M.interpret_kappa(k, scale="fleiss") == fl
+
+
+@pytest.mark.parametrize("a, word", [
+    (0.3, "worse than chance"), (0.5, "no discrimination"), (0.55, "poor"), (0.69, "poor"),
+    (0.7, "acceptable"), (0.79, "acceptable"), (0.8, "excellent"), (0.9, "outstanding"),
+    (1.0, "outstanding"),
+])
+def test_interpret_auroc(a, word):
+    assert M.interpret_auroc(a) == word
+
+
+# ============================================================================ pixel properties
+masks = arrays(bool, st.tuples(st.integers(1, 5), st.integers(1, 6)))
+
+
+@PROPS
+@given(masks, st.data())
+def test_pixel_properties(t, data):
+    p = data.draw(arrays(bool, t.shape))
+    c = M.confusion(t, p)
+    assert c.total == t.size
+    for v in (c.accuracy(), c.dice(), c.jaccard(), c.precision(), c.recall(), c.fpr(), c.fnr()):
+        assert 0.0 <= v <= 1.0
+    assert -1.0 <= c.cohen_kappa() <= 1.0
+    assert c.jaccard() <= c.dice()
+    assert c.dice() == pytest.approx(2 * c.jaccard() / (1 + c.jaccard()))
+    # symmetric scores
+    assert M.dice(t, p) == M.dice(p, t)
+    assert M.jaccard(t, p) == M.jaccard(p, t)
+    assert M.accuracy(t, p) == M.accuracy(p, t)
+    assert M.cohen_kappa(t, p) == pytest.approx(M.cohen_kappa(p, t), abs=1e-15)
+    assert M.precision(t, p) == M.recall(p, t)
+    # perfect prediction
+    for f in (M.dice, M.jaccard, M.accuracy, M.precision, M.recall, M.cohen_kappa):
+        assert f(t, t) == 1.0
+    if t.any() and not t.all():
+        assert M.balanced_auroc(t, t) == 1.0 == M.roc_auc(t, t.astype(float))
+        assert M.roc_auc(t, 1.0 - t) == 0.0
+
+
+@PROPS
+@given(masks, st.data())
+def test_roc_auc_properties(t, data):
+    if t.all() or not t.any():
+        return
+    s = data.draw(arrays(np.float64, t.shape, elements=st.floats(0, 1)))
+    a = M.roc_auc(t, s)
+    assert 0.0 <= a <= 1.0
+    assert M.roc_auc(t, -s) == pytest.approx(1.0 - a, abs=1e-12)  # reversed ranking
+    assert M.roc_auc(t, s * 2.0) == a  # invariant under (exact) increasing maps
+
+
+# ============================================================================ objects: by hand
+def _row(*values):
+    return np.array([values], dtype=np.int32)
+
+
+def test_seg_hand_examples():
+    t = _row(1, 1, 1, 1, 0, 2, 2, 0, 3, 3)
+    assert M.seg_score(t, t) == 1.0
+    assert M.seg_score(t, t * 7) == 1.0  # numbering does not matter
+    # object 1 shrunk to 3 of 4 (J 3/4), object 2 shifted (1 of 2: not > half, so 0),
+    # object 3 perfect, plus an extra prediction that SEG ignores
+    p = _row(1, 1, 1, 0, 0, 0, 2, 2, 3, 3)
+    assert M.seg_score(t, p) == pytest.approx((3 / 4 + 0 + 1) / 3, abs=1e-15)
+    assert M.seg_score(t, p, area_weighted=True) == pytest.approx((4 * 3 / 4 + 2 * 1) / 8)
+    assert M.seg_score(t, np.zeros_like(t)) == 0.0
+
+
+def test_seg_tie_at_half_is_not_a_match():
+    t = _row(1, 1)
+    p = _row(1, 2)
+    assert M.seg_score(t, p) == 0.0  # |R n S| = 0.5 |R| is not > 0.5 |R|
+    m = M.match_objects(t, p)  # IoU 0.5 each: one of them is matched
+    assert (m.tp, m.fp, m.fn) == (1, 1, 0)
+    assert m.matched_iou.tolist() == [0.5]
+
+
+def test_split_object():
+    t = _row(1, 1, 1, 1, 1, 1, 1, 1, 1, 1)
+    p = _row(1, 1, 1, 1, 1, 1, 2, 2, 2, 2)
+    assert M.seg_score(t, p) == 0.6
+    m = M.match_objects(t, p)
+    assert (m.tp, m.fp, m.fn) == (1, 1, 0) and m.matched_iou.tolist() == [0.6]
+    r = M.object_report(t, p)
+    assert (r.splits, r.merges, r.found, r.extra) == (1, 0, 1, 1)
+
+
+def test_touching_objects_merged_into_one():
+    t = _row(1, 1, 1, 1, 1, 2, 2, 2, 2, 2)  # two touching objects
+    p = _row(3, 3, 3, 3, 3, 3, 3, 3, 3, 3)  # predicted as one
+    assert M.seg_score(t, p) == 0.5  # each is more than half inside: J = 5 / 10
+    assert M.seg_score(t, t) == 1.0
+    m = M.match_objects(t, p)  # IoU exactly 0.5 with both: one match only
+    assert (m.tp, m.fp, m.fn) == (1, 0, 1)
+    assert M.match_objects(t, p, iou_threshold=0.55).tp == 0
+    r = M.object_report(t, p)
+    assert (r.merges, r.splits, r.found, r.missed) == (1, 0, 1, 1)
+    assert "1 of 2 objects found" in str(r)
+
+
+def test_optimal_assignment_below_half():
+    # A = 0..9, B = 10..19; Y = 0..3 (IoU 0.4 with A); X = 4..14 (0.4 with A, 0.3125 with B)
+    t = np.array([[1] * 10 + [2] * 10])
+    p = np.array([[7] * 4 + [9] * 11 + [0] * 5])
+    m = M.match_objects(t, p, iou_threshold=0.3)
+    assert (m.tp, m.fp, m.fn) == (2, 0, 0)  # greedy on IoU would find only one
+    assert sorted(m.matched_iou.tolist()) == [0.3125, 0.4]
+    assert sorted(map(tuple, np.c_[m.true_ids[:, 1], m.pred_ids[:, 1]].tolist())) \
+        == [(1, 7), (2, 9)]
+    assert M.match_objects(t, p, iou_threshold=0.5).tp == 0
+
+
+def test_matching_scores_and_ids_in_a_stack():
+    t = np.stack([_row(1, 1, 0, 2, 2), _row(1, 1, 1, 0, 0)])
+    p = np.stack([_row(4, 4, 0, 0, 0), _row(2, 2, 2, 0, 3)])
+    m = M.match_objects(t, p)
+    assert (m.n_true, m.n_pred, m.tp, m.fp, m.fn) == (3, 3, 2, 1, 1)
+    assert m.true_ids.tolist() == [[0, 1], [1, 1]]
+    assert m.pred_ids.tolist() == [[0, 4], [1, 2]]
+    assert (m.precision, m.recall, m.f1, m.accuracy) == (2 / 3, 2 / 3, 2 / 3, 0.5)
+    assert m.mean_matched_iou == 1.0
+    # each slice's label 1 is its own object: pooled mean over the three objects
+    assert M.seg_score(t, p) == pytest.approx(2 / 3)
+    assert M.seg_score(t[..., None], p[..., None]) == M.seg_score(t, p)
+
+
+def test_average_precision_definition():
+    t = _row(1, 1, 1, 1, 0, 2, 2, 0, 3)
+    p = _row(1, 1, 1, 0, 0, 2, 2, 0, 0)  # IoU 0.75, 1; object 3 missed
+    r = M.average_precision(t, p)
+    assert r.thresholds.tolist() == [0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95]
+    assert r.ap50 == r.ap75 == 2 / 3
+    assert r.per_threshold.tolist() == [2 / 3] * 6 + [1 / 4] * 4
+    assert r.ap == pytest.approx((6 * 2 / 3 + 4 / 4) / 10)
+    d = r.as_dict()
+    assert d["AP50"] == r.ap50 and d["AP@0.80"] == 0.25
+    assert M.average_precision(t, p, thresholds=[0.8]).ap == 0.25
+
+
+def test_mean_iou_and_empty_object_conventions():
+    t = _row(1, 1, 0, 2, 2)
+    p = _row(1, 1, 1, 2, 0)
+    assert M.mean_iou(t, p) == (2 / 3 + 1 / 2) / 2
+    z = np.zeros((3, 3), np.int32)
+    m = M.match_objects(z, z)
+    assert (m.precision, m.recall, m.f1, m.accuracy) == (1.0, 1.0, 1.0, 1.0)
+    assert math.isnan(m.mean_matched_iou)
+    assert M.average_precision(z, z).ap == 1.0
+    assert M.average_precision(z, t[:, :3].repeat(3, 0)).ap == 0.0
+    with pytest.raises(ValueError, match="`true_labels` contains no object: SEG"):
+        M.seg_score(z, z)
+    with pytest.raises(ValueError, match="`true_labels` contains no object"):
+        M.mean_iou(z, z)
+    r = M.object_report(z, z)
+    assert math.isnan(r.seg) and "0 of 0 objects found" in str(r)
+
+
+# ============================================================================ objects vs loops
+@pytest.mark.parametrize("seed", range(15))
+def test_object_metrics_against_loops(seed):
+    rng = np.random.default_rng(seed)
+    t = _random_labels(rng)
+    p = _perturbed(rng, t)
+    assert M.seg_score(t, p) == pytest.approx(_naive_seg(t, p), abs=1e-15)
+    for thr in (0.3, 0.5, 0.7):
+        m = M.match_objects(t, p, iou_threshold=thr)
+        assert m.tp == _naive_tp(t, p, thr)
+        assert m.tp + m.fn == len(np.unique(t[t > 0]))
+        assert m.tp + m.fp == len(np.unique(p[p > 0]))
+        assert np.all(m.matched_iou >= thr)
+        for (_, a), (_, b), iou in zip(m.true_ids, m.pred_ids, m.matched_iou):
+            assert iou == pytest.approx(_naive_iou(t, p, a, b), abs=1e-15)
+    assert M.mean_iou(t, p) >= M.seg_score(t, p)
+
+
+def test_sparse_label_numbers_and_large_stacks():
+    rng = np.random.default_rng(3)
+    t = _random_labels(rng)
+    p = _perturbed(rng, t)
+    big = np.where(t > 0, t.astype(np.int64) * 10**12, 0)  # forces the sorting path
+    assert M.seg_score(big, p) == M.seg_score(t, p)
+    assert M.seg_score(t.astype(np.uint16), p.astype(np.uint64)) == M.seg_score(t, p)
+    # many objects in a stack: the sparse contingency path; pooled over slices
+    ts = np.stack([_random_labels(np.random.default_rng(i), (12, 12), 30) for i in range(70)])
+    ps = np.stack([_perturbed(np.random.default_rng(i), x, 30) for i, x in enumerate(ts)])
+    n = [len(np.unique(x[x > 0])) for x in ts]
+    per = [_naive_seg(a, b) for a, b in zip(ts, ps)]
+    assert M.seg_score(ts, ps) == pytest.approx(np.dot(n, per) / sum(n), abs=1e-12)
+    ap = M.average_precision(ts, ps)
+    m = [M.match_objects(a, b) for a, b in zip(ts, ps)]
+    tp = sum(x.tp for x in m)
+    assert ap.ap50 == tp / (tp + sum(x.fp for x in m) + sum(x.fn for x in m))
+
+
+# ----------------------------------------------------------------------------- properties
+labels = arrays(np.int32, (4, 6), elements=st.integers(0, 4))
+
+
+@PROPS
+@given(labels, labels)
+def test_object_properties(t, p):
+    if t.any():
+        s = M.seg_score(t, p)
+        assert 0.0 <= s <= 1.0
+        assert s <= M.mean_iou(t, p) <= 1.0
+        assert M.seg_score(t, t) == 1.0 == M.mean_iou(t, t)
+        assert s == pytest.approx(_naive_seg(t, p), abs=1e-15)
+    m = M.match_objects(t, p)
+    assert 0.0 <= m.f1 <= 1.0 and 0.0 <= m.accuracy <= m.f1
+    r = M.average_precision(t, p)
+    assert 0.0 <= r.ap <= r.ap50 <= 1.0
+    assert np.all(np.diff(r.per_threshold) <= 0)  # stricter thresholds never match more
+    assert M.average_precision(t, t).ap == 1.0
+    mt = M.match_objects(p, t)  # swapping roles swaps FP and FN
+    assert (mt.tp, mt.fp, mt.fn) == (m.tp, m.fn, m.fp)
+
+
+# ============================================================================ degradation helpers
+def test_degrade_mask():
+    m = np.zeros((2, 12, 12), bool)
+    m[:, 2:6, 2:6] = True
+    m[:, 8:11, 8:11] = True
+    assert np.array_equal(M.degrade_mask(m), m)
+    assert M.degrade_mask(m, erode=1).sum() < m.sum() < M.degrade_mask(m, dilate=1).sum()
+    assert not M.degrade_mask(m, miss_rate=1.0).any()
+    a = M.degrade_mask(m, noise=0.1, miss_rate=0.5, rng=7)
+    assert np.array_equal(a, M.degrade_mask(m, noise=0.1, miss_rate=0.5, rng=7))
+    assert M.degrade_mask(m[..., None], erode=1).shape == m.shape
+    # scores respond in the expected direction
+    assert M.recall(m, M.degrade_mask(m, erode=1)) < 1.0 == M.precision(m, M.degrade_mask(m, erode=1))
+    assert M.precision(m, M.degrade_mask(m, dilate=1)) < 1.0 == M.recall(m, M.degrade_mask(m, dilate=1))
+
+
+def test_degrade_labels():
+    lab = np.zeros((16, 16), np.int32)
+    lab[1:6, 1:6], lab[1:6, 6:11], lab[10:14, 10:14] = 1, 2, 3  # 1 and 2 touch
+    assert np.array_equal(M.degrade_labels(lab), lab)
+    er = M.degrade_labels(lab, erode=1)
+    assert set(np.unique(er)) == {0, 1, 2, 3} and not np.any((er[:, 5] > 0) & (er[:, 6] > 0))
+    assert M.degrade_labels(lab, dilate=2).astype(bool).sum() > lab.astype(bool).sum()
+    gone = M.degrade_labels(lab, miss_rate=1.0)
+    assert not gone.any()
+    noisy = M.degrade_labels(np.stack([lab, lab]), noise=0.05, rng=1)
+    assert noisy.shape == (2, 16, 16) and noisy.max() > 3  # new false objects
+    assert M.match_objects(lab, noisy[0]).fp > 0
+
+
+def test_synthetic_scores():
+    m = np.zeros((3, 20, 20), np.uint8)
+    m[:, 5:15, 5:15] = 1
+    s = M.synthetic_scores(m, rng=0)
+    assert s.dtype == np.float32 and s.shape == m.shape and 0 <= s.min() and s.max() <= 1
+    assert 0.9 < M.roc_auc(m, s) <= 1.0
+    assert np.array_equal(M.synthetic_scores(m, blur=0, noise=0), m.astype(np.float32))
+    with pytest.raises(ValueError, match=r"`blur` must be a non-negative number, got -1"):
+        M.synthetic_scores(m, blur=-1)
+
+
+# ============================================================================ plots
+def test_plots_draw():
+    mpl = pytest.importorskip("matplotlib")
+    mpl.use("Agg")
+    import matplotlib.pyplot as plt
+
+    t, s, _ = _random_pair(6)
+    ax = M.plot_confusion(M.confusion(t, s), title="c")
+    assert len(ax.texts) == 4
+    ax = M.plot_roc(t, s, threshold=0.5)
+    assert "AUROC" in ax.get_legend().get_texts()[0].get_text()
+    plt.close("all")
+    with pytest.raises(TypeError, match="`counts` must be a Confusion"):
+        M.plot_confusion(np.zeros((2, 2)))
+
+
+# ============================================================================ bad input
+@pytest.mark.parametrize("call, exc, msg", [
+    (lambda: M.dice(np.zeros((3, 4)), np.zeros((4, 4))), ValueError,
+     r"`y_pred` \(shape \(4, 4\)\) must have the same shape as `y_true` \(shape \(3, 4\)\)"),
+    (lambda: M.dice([[0, 1, 2]], [[0, 1, 1]]), ValueError,
+     r"`y_true` must be a binary mask with values in \{0, 1\} or \{0, 255\}, got 3"),
+    (lambda: M.dice([[0, 1, 1]], np.array([[0, 1, 7]])), ValueError,
+     r"`y_pred` must be a binary mask"),
+    (lambda: M.dice(np.array([[-1, 0, 1]], np.int16), [[0, 1, 1]]), ValueError,
+     r"`y_true` must be a binary mask .* got 3 distinct values: -1, 0, 1"),
+    (lambda: M.dice(np.array([[0, 1, 255]], np.uint8), [[0, 1, 1]]), ValueError,
+     r"`y_true` must be a binary mask .* got 3 distinct values: 0, 1, 255"),
+    (lambda: M.dice([[0, 1, 1]], [[0.0, 1.5, 0.2]]), ValueError,
+     r"`y_pred` must hold probabilities in \[0, 1\].*from 0 to 1.5"),
+    (lambda: M.dice([[0, 1, 1]], [[0.0, np.nan, 0.2]]), ValueError,
+     r"`y_pred` must be finite, got 1 NaN/inf"),
+    (lambda: M.roc_auc([[0, 1, 1]], [[0.0, np.nan, 0.2]]), ValueError,
+     r"`y_score` must be finite"),
+    (lambda: M.roc_auc([[0, 1, 1]], [[0.0, 0.2]]), ValueError,
+     r"`y_score` \(shape \(1, 2\)\) must have the same shape as `y_true`"),
+    (lambda: M.dice(np.zeros(5), np.zeros(5)), ValueError, r"`y_true` must be 2-D or 3-D or 4-D"),
+    (lambda: M.dice(np.zeros((2, 4, 4, 3)), np.zeros((2, 4, 4, 3))), ValueError,
+     r"`y_true` must have one channel"),
+    (lambda: M.dice(np.zeros((0, 4)), np.zeros((0, 4))), ValueError, r"`y_true` is empty"),
+    (lambda: M.dice("mask", [[1]]), TypeError, r"`y_true` must be an array, got str"),
+    (lambda: M.dice([[0, 1]], [["a", "b"]]), TypeError, r"`y_pred` must be numeric"),
+    (lambda: M.dice([[0, 1]], [[0.2, 0.7]], threshold=1.5), ValueError,
+     r"`threshold` must be a number in \[0, 1\], got 1.5"),
+    (lambda: M.dice([[0, 1]], [[0, 1]], zero_division="one"), TypeError,
+     r"`zero_division` must be a number"),
+    (lambda: M.seg_score(np.zeros((3, 3)), np.zeros((3, 3), int)), TypeError,
+     r"`true_labels` must be an integer label image.*float64"),
+    (lambda: M.seg_score(np.ones((3, 3), int), np.ones((3, 3), bool)), TypeError,
+     r"`pred_labels` must be an integer label image.*bool"),
+    (lambda: M.seg_score(np.ones((3, 3), int), -np.ones((3, 3), int)), ValueError,
+     r"`pred_labels` must have non-negative labels \(0 background\), got minimum -1"),
+    (lambda: M.match_objects(np.ones((3, 3), int), np.ones((3, 4), int)), ValueError,
+     r"`pred_labels` \(shape \(1, 3, 4\)\) must have the same shape as `true_labels`"),
+    (lambda: M.match_objects(np.ones((3, 3), int), np.ones((3, 3), int), iou_threshold=0),
+     ValueError, r"`iou_threshold` must be a number in \(0, 1\], got 0"),
+    (lambda: M.average_precision(np.ones((3, 3), int), np.ones((3, 3), int),
+                                 thresholds=[0.5, 1.2]), ValueError, r"`iou_threshold`"),
+    (lambda: M.interpret_kappa(1.2), ValueError, r"`k` must be a number in \[-1, 1\]"),
+    (lambda: M.interpret_kappa(float("nan")), ValueError, r"`k` must be a number"),
+    (lambda: M.interpret_kappa(0.5, scale="cohen"), ValueError,
+     r"`scale` must be 'landis-koch' or 'fleiss', got 'cohen'"),
+    (lambda: M.interpret_auroc(-0.1), ValueError, r"`a` must be a number in \[0, 1\]"),
+    (lambda: M.degrade_mask(np.ones((3, 3)), erode=-1), ValueError, r"`erode` must be >= 0"),
+    (lambda: M.degrade_mask(np.ones((3, 3)), noise=2), ValueError,
+     r"`noise` must be a fraction in \[0, 1\], got 2"),
+    (lambda: M.degrade_mask(np.full((3, 3), 0.5)), ValueError, r"`mask` must be a binary mask"),
+    (lambda: M.degrade_labels(np.full((3, 3), 0.5)), TypeError,
+     r"`labels` must be an integer label image"),
+    (lambda: M.threshold_sweep([[0, 1]], [[0.1, 0.2]], thresholds=[[0.5]]), ValueError,
+     r"`thresholds` must be a non-empty 1-D sequence"),
+])
+def test_bad_input(call, exc, msg):
+    with pytest.raises(exc, match=msg):
+        call()
+
+
+def test_stack_with_an_empty_slice_keeps_slice_and_label_ids():
+    t = np.zeros((3, 4, 5), np.int32)
+    p = t.copy()
+    t[0, :2, :2], t[2, 1:3, 1:4], t[2, 3, :] = 3, 1, 7  # slice 1 has no reference object
+    p[0, :2, :1], p[2, 1:3, 1:4], p[1, 0, 0] = 1, 9, 4
+    # (0, 3): half covered, so SEG 0 but IoU 0.5 matches; (2, 1) perfect; (2, 7) missed
+    assert M.seg_score(t, p) == 1 / 3
+    m = M.match_objects(t, p)
+    assert (m.tp, m.fp, m.fn) == (2, 1, 1)
+    assert m.true_ids.tolist() == [[0, 3], [2, 1]]
+    assert m.pred_ids.tolist() == [[0, 1], [2, 9]]
