@@ -12,6 +12,11 @@ Module map (the notebook that introduces each in brackets):
 - ``segkit.io``: TIFF stacks to NHWC arrays, normalisation, tiling, splits, ``.npz`` (01)
 - ``segkit.data``: deterministic synthetic EM data and the public dataset registry (01)
 - ``segkit.viz``: figures used across the notebooks (01)
+- ``segkit.models``: U-Net and SegNet (argmax pooling and unpooling layers) (05, 06)
+- ``segkit.losses``: Dice, log-Dice, Jaccard, focal, weighted BCE and the U-Net weight map;
+  Dice/IoU metrics (05)
+- ``segkit.train``: `train` (Adam, atomic best checkpoint, logs, strategies), studies (05)
+- ``segkit.predict``: full-size prediction by overlapping, blended tiles (05)
 """
 
 import importlib
