@@ -105,3 +105,62 @@ def as_rng(rng, name="rng"):
     if rng is None or (isinstance(rng, numbers.Integral) and not isinstance(rng, bool)):
         return np.random.default_rng(rng)
     raise TypeError(f"`{name}` must be an int seed, a numpy.random.Generator or None, got {rng!r}")
+
+
+def check_positive(value, name):
+    """A finite number > 0 as float (pixel sizes, caps, scales); strings are refused."""
+    if isinstance(value, (bool, str, bytes)):
+        raise TypeError(f"`{name}` must be a number, got {value!r}")
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"`{name}` must be a number, got {value!r}") from None
+    if not np.isfinite(v) or v <= 0:
+        raise ValueError(f"`{name}` must be a finite number > 0, got {value!r}")
+    return v
+
+
+def as_label_stack(x, name):
+    """A label image (H, W) or stack (N, H, W) / (N, H, W, 1) as (N, H, W) int64.
+
+    Returns the stack and whether the input was a single 2-D image. Labels must be integers
+    (0 background, 1..N objects): a float or boolean array is refused, since it is a mask or a
+    probability map, not a label image.
+    """
+    arr = check_numeric(as_array(x, name), name)
+    if arr.dtype == bool or arr.dtype.kind in "fc":
+        raise TypeError(
+            f"`{name}` must be an integer label image (0 background, 1..N objects), got "
+            f"{describe(arr)}; label a binary mask first, e.g. with skimage.measure.label"
+        )
+    if arr.ndim == 4:
+        if arr.shape[-1] != 1:
+            raise ValueError(f"`{name}` must have one channel (N, H, W, 1), got {describe(arr)}")
+        arr = arr[..., 0]
+    if arr.ndim not in (2, 3):
+        raise ValueError(
+            f"`{name}` must be 2-D (H, W) or a stack (N, H, W) or (N, H, W, 1), got {describe(arr)}"
+        )
+    if arr.size == 0:
+        raise ValueError(f"`{name}` is empty, got {describe(arr)}")
+    if arr.dtype.kind == "i" and int(arr.min()) < 0:
+        raise ValueError(
+            f"`{name}` must have non-negative labels (0 background), got minimum {int(arr.min())} "
+            f"in {describe(arr)}"
+        )
+    if arr.dtype == np.uint64 and int(arr.max()) > np.iinfo(np.int64).max:
+        raise ValueError(f"`{name}` has labels beyond the int64 range, got {describe(arr)}")
+    single = arr.ndim == 2
+    return (arr[None] if single else arr).astype(np.int64, copy=False), single
+
+
+def as_slice(x, name, *, hint="pass one slice of a stack"):
+    """A 2-D ``(H, W)`` view of an ``(H, W)`` or ``(H, W, 1)`` array; anything else is refused."""
+    check_ndim(x, name, (2, 3), f"a 2-D slice (H, W) or (H, W, 1); {hint}")
+    if x.ndim == 3:
+        if x.shape[-1] != 1:
+            raise ValueError(
+                f"`{name}` must be a 2-D slice (H, W) or (H, W, 1), got {describe(x)}; {hint}"
+            )
+        x = x[..., 0]
+    return x

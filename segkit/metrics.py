@@ -34,8 +34,8 @@ from fractions import Fraction
 
 import numpy as np
 
-from ._validate import (as_array, as_binary, as_rng, check_finite, check_int, check_ndim,
-                        check_numeric, check_same_shape, describe)
+from ._validate import (as_array, as_binary, as_label_stack, as_rng, check_finite, check_int,
+                        check_ndim, check_numeric, check_same_shape, describe)
 
 __all__ = [
     # pixel level
@@ -705,25 +705,7 @@ def interpret_auroc(a):
 # ============================================================================ object level
 def _as_labels(x, name):
     """A label image or stack as (N, H, W) int64, 0 background."""
-    arr = check_numeric(as_array(x, name), name)
-    if arr.dtype == bool or arr.dtype.kind == "f" or arr.dtype.kind == "c":
-        raise TypeError(
-            f"`{name}` must be an integer label image (0 background, 1..N objects), got "
-            f"{describe(arr)}; label a binary mask first, e.g. with skimage.measure.label"
-        )
-    arr = _layout(arr, name)
-    if arr.dtype.kind == "i":
-        lo = int(arr.min())
-        if lo < 0:
-            raise ValueError(
-                f"`{name}` must have non-negative labels (0 background), got minimum {lo} "
-                f"in {describe(arr)}"
-            )
-    if arr.dtype == np.uint64 and int(arr.max()) > np.iinfo(np.int64).max:
-        raise ValueError(f"`{name}` has labels beyond the int64 range, got {describe(arr)}")
-    if arr.ndim == 2:
-        arr = arr[None]
-    return arr
+    return as_label_stack(x, name)[0]
 
 
 def _compact(lab):

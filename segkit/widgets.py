@@ -4,8 +4,6 @@ Introduced in notebook 01. Each function builds its widgets and returns them, so
 cell ends with one call and the learner gets sliders.
 """
 
-import numpy as np
-
 from ._validate import as_binary, check_same_shape
 from .io import to_nhwc
 

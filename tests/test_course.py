@@ -69,9 +69,12 @@ def test_badges_follow_the_repository_setting(monkeypatch):
 def test_quick_parameter_parsing():
     nb = nbformat.v4.new_notebook()
     nb.cells.append(nbformat.v4.new_code_cell(
-        'EPOCHS = 30  # quick: 1\nNAME = "a"  # quick: "b"\nSHAPE = (1, 2)  # quick: (3, 4)',
+        'EPOCHS = 30  # quick: 1\nNAME = "a"  # quick: "b"\nSHAPE = [1, 2]  # quick: [3, 4]',
         metadata={"tags": ["parameters"]}))
-    assert course.quick_parameters(nb) == {"EPOCHS": 1, "NAME": "b", "SHAPE": (3, 4)}
+    assert course.quick_parameters(nb) == {"EPOCHS": 1, "NAME": "b", "SHAPE": [3, 4]}
+    nb.cells[0].source = "SHAPE = (1, 2)  # quick: (3, 4)"
+    with pytest.raises(ValueError, match="quick value of SHAPE is a tuple; use a list"):
+        course.quick_parameters(nb)
     nb.cells[0].source = "X = 1  # quick: not python"
     with pytest.raises(ValueError, match="quick value of X is not a Python literal"):
         course.quick_parameters(nb)
@@ -101,3 +104,13 @@ def test_index_and_readme_have_timing_slots():
     assert course.cell_with_tag(nb, "timings")[1] is not None
     text = (course.ROOT / "README.md").read_text()
     assert text.count(course.TIMINGS_START) == 1 and text.count(course.TIMINGS_END) == 1
+
+
+def test_partial_runs_update_the_saved_report():
+    row = lambda name, wall: {"notebook": name, "status": "ok", "wall_s": wall, "peak_rss_mb": 1.0}  # noqa: E731
+    first = course.merge_reports(None, [row("01_a.ipynb", 10), row("02_b.ipynb", 20)],
+                                 mode="full", date="d1", cpu_count=2)
+    assert first["total_wall_s"] == 30
+    second = course.merge_reports(first, [row("02_b.ipynb", 5)], mode="full", date="d2", cpu_count=2)
+    assert [r["wall_s"] for r in second["notebooks"]] == [10, 5]
+    assert second["total_wall_s"] == 15 and second["date"] == "d2"

@@ -101,7 +101,7 @@ def test_write_and_load_synthetic_dataset(tmp_path, monkeypatch):
     paths = data.load_dataset("tiny", root=tmp_path)
     assert sorted(p.name for p in paths.values()) == sorted(f"{k}.tif" for k in data.EM_FILES)
     stacks = data.load_em_stacks("tiny", root=tmp_path)
-    (xtr, ytr), (xte, yte) = stacks["train"], stacks["test"]
+    (xtr, ytr), (xte, _) = stacks["train"], stacks["test"]
     assert xtr.shape == ytr.shape == (3, 64, 96, 1) and xte.shape == (2, 64, 96, 1)
     expected, _ = data.make_em_volume(3, (64, 96), seed=7)
     np.testing.assert_array_equal(xtr[..., 0], expected)

@@ -66,6 +66,11 @@ def quick_parameters(nb):
                 quick[m["name"]] = ast.literal_eval(m["value"])
             except (ValueError, SyntaxError):
                 raise ValueError(f"quick value of {m['name']} is not a Python literal: {m['value']!r}")
+            if isinstance(quick[m["name"]], (tuple, set)):
+                # papermill injects only str/number/bool/None/list/dict faithfully; a tuple
+                # would arrive in the notebook as its string representation
+                raise ValueError(f"quick value of {m['name']} is a {type(quick[m['name']]).__name__}; "
+                                 "use a list (papermill would inject it as a string)")
     return quick
 
 
@@ -247,6 +252,11 @@ def run_notebook(path, out_dir, *, quick=False, timeout=1800, extra_parameters=N
     config = Config({"KernelManager": {"transport": "ipc", "ip": os.path.join(sock_dir, "k")}})
     client = NotebookClient(nb, config=config, timeout=timeout, kernel_name="python3",
                             resources={"metadata": {"path": str(path.parent)}})
+    # No front-end emulation of ipywidgets' Output widget: nbclient's emulation sends comm
+    # messages on the shell channel while it waits there for the cell's reply, and a cell that
+    # draws into an Output widget (interact, sliders) then sometimes stalls until `timeout`
+    # (jupyter/nbclient#312). Seen here on notebook 04: 300 s stalls; none in 3 runs without.
+    client.widget_registry = {}
     start = time.perf_counter()
     status, error = "ok", None
     try:
@@ -272,6 +282,19 @@ def run_notebook(path, out_dir, *, quick=False, timeout=1800, extra_parameters=N
             "peak_rss_mb": None if peak_kb is None else round(peak_kb / 1024, 1), "error": error}
 
 
+def merge_reports(previous, new, *, mode, date, cpu_count):
+    """Fold the notebook reports of this run into the saved report of the same mode.
+
+    `make course ONLY=05` then updates notebook 05's row and keeps the others; the total is
+    the sum over the course, so it stays the time of one run of every notebook in order.
+    """
+    rows = {r["notebook"]: r for r in (previous or {}).get("notebooks", [])}
+    rows.update({r["notebook"]: r for r in new})
+    ordered = [rows[k] for k in sorted(rows)]
+    return {"mode": mode, "total_wall_s": round(sum(r["wall_s"] for r in ordered), 1),
+            "cpu_count": cpu_count, "date": date, "notebooks": ordered}
+
+
 def cmd_run(args):
     out = Path(args.out)
     paths = notebook_paths(args.only.split(",") if args.only else None)
@@ -290,10 +313,11 @@ def cmd_run(args):
             print(rep["error"][-3000:], file=sys.stderr)
     total = time.perf_counter() - total
     print(f"{'total':<40} {'':<7} {total:7.1f} s")
-    report = {"mode": mode, "total_wall_s": round(total, 1), "cpu_count": os.cpu_count(),
-              "date": time.strftime("%Y-%m-%d"), "notebooks": reports}
     out.mkdir(parents=True, exist_ok=True)
-    (out / f"course-report-{mode}.json").write_text(json.dumps(report, indent=2))
+    path = out / f"course-report-{mode}.json"
+    report = merge_reports(json.loads(path.read_text()) if path.is_file() else None, reports,
+                           mode=mode, date=time.strftime("%Y-%m-%d"), cpu_count=os.cpu_count())
+    path.write_text(json.dumps(report, indent=2))
     if any(r["status"] != "ok" for r in reports):
         sys.exit(1)
 

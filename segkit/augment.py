@@ -1,0 +1,703 @@
+"""Paired image/mask augmentation and the ``tf.data`` training pipeline.
+
+Introduced in notebook 04 (notebook 02 uses it to ask which transforms decorrelate neighbouring
+slices). Every geometric transform moves the image and its mask together: the image is
+interpolated smoothly (``order`` 1 by default, 3 on request), the mask by nearest neighbour
+(order 0) so a binary mask stays binary and an integer label image keeps exactly its labels
+(minus any pushed out of the frame). Images and masks may be ``(H, W)`` or ``(H, W, 1)``; each
+comes back in the layout it came in, images as float32, masks in their own dtype.
+
+Randomness comes only from an explicit seed or `numpy.random.Generator` (argument ``rng``), so
+a given seed reproduces an augmentation exactly.
+
+Transform names understood by `augment_pair` (argument ``transforms``), with the parameters
+that set their strength:
+
+- ``dihedral``: one of the 8 flips/rotations by 90 degrees (exact, no interpolation);
+- ``rotate``: rotation by an arbitrary angle, ``max_angle`` degrees;
+- ``shift``: translation, ``max_shift`` as a fraction of the side;
+- ``zoom``: zoom about the centre, factor in ``1 +- max_zoom``;
+- ``elastic_grid``: B-spline grid deformation of ``elasticdeform`` (Ronneberger et al. 2015),
+  ``grid_sigma`` pixels, ``grid_points`` control points per axis;
+- ``elastic_alpha_sigma``: smoothed random displacement field (Simard et al. 2003), ``alpha``
+  and ``sigma``;
+- ``intensity``: brightness and contrast, ``max_brightness`` and ``max_contrast``;
+- ``noise``: additive Gaussian noise, ``max_noise``.
+"""
+
+import numbers
+
+import numpy as np
+
+from ._validate import (as_array, as_binary, as_rng, as_slice, check_finite, check_int,
+                        check_ndim, check_numeric, describe)
+
+__all__ = [
+    "TRANSFORMS", "DEFAULT_TRANSFORMS", "DEFAULT_PARAMS",
+    "dihedral", "random_dihedral", "rotate", "shift", "zoom", "brightness_contrast",
+    "gaussian_noise", "elastic_grid", "elastic_alpha_sigma", "augment_pair", "make_dataset",
+    "toy_unet", "compare_transforms",
+]
+
+#: Every transform name `augment_pair` understands, in the order it applies them.
+TRANSFORMS = ("dihedral", "rotate", "shift", "zoom", "elastic_grid", "elastic_alpha_sigma",
+              "intensity", "noise")
+
+#: What `augment_pair` and `make_dataset` apply unless told otherwise.
+DEFAULT_TRANSFORMS = ("dihedral", "rotate", "shift", "zoom", "elastic_grid", "intensity",
+                      "noise")
+
+#: Strengths used by `augment_pair` (tuned for 256 x 256 tiles normalised to about [0, 1]).
+DEFAULT_PARAMS = {
+    "p": 0.5,               # probability of each listed transform (dihedral: k drawn from 0..7)
+    "order": 1,             # image interpolation order (masks always 0); 3 is smoother but
+                            # overshoots a little at sharp edges
+    "mode": "reflect",      # border handling, the same for image and mask
+    "max_angle": 30.0,      # rotate: angle uniform in [-max_angle, max_angle] degrees
+    "max_shift": 0.1,       # shift: up to this fraction of the side, each axis
+    "max_zoom": 0.15,       # zoom: factor uniform in [1 - max_zoom, 1 + max_zoom]
+    "grid_sigma": 8.0,      # elastic_grid: std of control-point displacements (pixels)
+    "grid_points": 3,       # elastic_grid: control points per axis
+    "alpha": 30.0,          # elastic_alpha_sigma: field scale (pixels)
+    "sigma": 4.0,           # elastic_alpha_sigma: smoothing of the field (pixels)
+    "max_brightness": 0.1,  # intensity: offset uniform in [-max_brightness, max_brightness]
+    "max_contrast": 0.2,    # intensity: factor uniform in [1 - max_contrast, 1 + max_contrast]
+    "max_noise": 0.05,      # noise: sigma uniform in [0, max_noise]
+}
+
+_MODES = ("reflect", "nearest", "mirror", "wrap", "constant")
+
+
+# ----------------------------------------------------------------------------- validation
+def _as_2d(x, name):
+    """``(H, W)`` view of an ``(H, W)`` or ``(H, W, 1)`` array; anything else is an error."""
+    return as_slice(x, name, hint="a 3-D volume or a colour image is not accepted, pass one "
+                                   "grey slice at a time")
+
+
+def _check_mask(mask, name="mask"):
+    """A mask: bool or integer-valued (binary or labels), finite, not a probability map."""
+    m = check_numeric(as_array(mask, name), name)
+    if np.issubdtype(m.dtype, np.floating):
+        check_finite(m, name)
+        if not np.array_equal(m, np.round(m)):
+            raise ValueError(
+                f"`{name}` must hold integer classes or labels (bool, {{0, 1}} or a label "
+                f"image), got non-integer values in {describe(m)}; is it a probability map? "
+                "Threshold it first"
+            )
+    return m
+
+
+def _validate_pair(image, mask):
+    """(image 2-D float32, mask 2-D, image layout, mask layout) after the shared checks."""
+    img = check_finite(check_numeric(as_array(image, "image"), "image"), "image")
+    msk = _check_mask(mask)
+    img2, msk2 = _as_2d(img, "image"), _as_2d(msk, "mask")
+    if img2.shape != msk2.shape:
+        raise ValueError(
+            f"`mask` (shape {msk.shape}) must have the same height and width as `image` "
+            f"(shape {img.shape})"
+        )
+    return img2.astype(np.float32), msk2, img.ndim, msk.ndim
+
+
+def _restore(x, ndim):
+    return x[..., None] if ndim == 3 else x
+
+
+def _check_order(order):
+    order = check_int(order, "order", minimum=0)
+    if order > 5:
+        raise ValueError(f"`order` must be a spline order between 0 and 5, got {order}")
+    return order
+
+
+def _check_mode(mode):
+    if mode not in _MODES:
+        raise ValueError(f"`mode` must be one of {', '.join(map(repr, _MODES))}, got {mode!r}")
+    return mode
+
+
+def _check_number(value, name, *, minimum=None, maximum=None):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"`{name}` must be a number, got {value!r}")
+    value = float(value)
+    if not np.isfinite(value):
+        raise ValueError(f"`{name}` must be finite, got {value}")
+    if minimum is not None and value < minimum:
+        raise ValueError(f"`{name}` must be >= {minimum}, got {value}")
+    if maximum is not None and value > maximum:
+        raise ValueError(f"`{name}` must be <= {maximum}, got {value}")
+    return value
+
+
+# ----------------------------------------------------------------------------- dihedral
+def dihedral(x, k, *, inverse=False, axes=None):
+    """One of the 8 symmetries of the square (flips and rotations by 90 degrees), exactly.
+
+    ``k`` in 0..3 rotates by ``k * 90`` degrees; ``k`` in 4..7 flips (reverses the first axis)
+    and then rotates by ``(k - 4) * 90`` degrees. ``k = 0`` is the identity. Used for
+    augmentation here and, with ``inverse=True``, to undo a transform at test time.
+
+    Parameters
+    ----------
+    x : (H, W), (H, W, C) or (N, H, W, C) ndarray
+        Any dtype; values are only moved, never interpolated.
+    k : int
+        0..7.
+    inverse : bool
+        Apply the inverse transform, so ``dihedral(dihedral(x, k), k, inverse=True) == x``.
+    axes : tuple of two ints, optional
+        The image axes. Default ``(0, 1)``, or ``(1, 2)`` for a 4-D NHWC batch.
+
+    Returns
+    -------
+    ndarray
+        Same dtype; the two image axes swap lengths for odd rotations.
+
+    Examples
+    --------
+    >>> a = np.array([[1, 2], [3, 4]])
+    >>> dihedral(a, 1).tolist()
+    [[2, 4], [1, 3]]
+    >>> dihedral(a, 4).tolist()
+    [[3, 4], [1, 2]]
+    >>> bool((dihedral(dihedral(a, 5), 5, inverse=True) == a).all())
+    True
+    """
+    x = as_array(x, "x")
+    k = check_int(k, "k", minimum=0)
+    if k > 7:
+        raise ValueError(f"`k` must be in 0..7 (4 rotations x optional flip), got {k}")
+    if axes is None:
+        check_ndim(x, "x", (2, 3, 4), "(H, W), (H, W, C) or (N, H, W, C)")
+        axes = (1, 2) if x.ndim == 4 else (0, 1)
+    rot, flip = k % 4, k >= 4
+    if not inverse:
+        y = np.flip(x, axis=axes[0]) if flip else x
+        return np.rot90(y, rot, axes=axes)
+    y = np.rot90(x, -rot, axes=axes)
+    return np.flip(y, axis=axes[0]) if flip else y
+
+
+def random_dihedral(image, mask, *, rng, k=None):
+    """The same random (or given) dihedral transform `k` of image and mask.
+
+    Returns
+    -------
+    image, mask : ndarrays in the layout they came in (image float32)
+    """
+    img, msk, ind, mnd = _validate_pair(image, mask)
+    k = int(as_rng(rng).integers(8)) if k is None else k
+    return (_restore(np.ascontiguousarray(dihedral(img, k)), ind),
+            _restore(np.ascontiguousarray(dihedral(msk, k)), mnd))
+
+
+# ----------------------------------------------------------------------------- affine
+def _affine(img, msk, matrix, offset, order, mode):
+    """Resample image (order `order`) and mask (order 0) with ``in = matrix @ out + offset``."""
+    from scipy import ndimage
+
+    out_img = ndimage.affine_transform(img, matrix, offset=offset, order=order, mode=mode,
+                                       output=np.float32)
+    out_msk = ndimage.affine_transform(msk, matrix, offset=offset, order=0, mode=mode)
+    return out_img, out_msk
+
+
+def _centre(shape):
+    return (np.asarray(shape, dtype=float) - 1) / 2
+
+
+def rotate(image, mask, *, angle, order=1, mode="reflect"):
+    """Rotate image and mask by `angle` degrees about the centre, keeping the size.
+
+    Parameters
+    ----------
+    image : (H, W) or (H, W, 1) ndarray
+    mask : (H, W) or (H, W, 1) ndarray
+        Binary or integer labels; resampled by nearest neighbour.
+    angle : float
+        Degrees, counter-clockwise as displayed.
+    order : int
+        Spline order for the image (1 linear, 3 cubic).
+    mode : str
+        Border handling (`scipy.ndimage` names), the same for image and mask.
+
+    Returns
+    -------
+    image : float32 ndarray
+    mask : ndarray of the mask's dtype
+    """
+    img, msk, ind, mnd = _validate_pair(image, mask)
+    angle = _check_number(angle, "angle")
+    order, mode = _check_order(order), _check_mode(mode)
+    t = np.deg2rad(angle)
+    m = np.array([[np.cos(t), np.sin(t)], [-np.sin(t), np.cos(t)]])
+    c = _centre(img.shape)
+    out_img, out_msk = _affine(img, msk, m, c - m @ c, order, mode)
+    return _restore(out_img, ind), _restore(out_msk, mnd)
+
+
+def shift(image, mask, *, offset, order=1, mode="reflect"):
+    """Translate image and mask by ``offset = (dy, dx)`` pixels (content moves down/right).
+
+    Examples
+    --------
+    >>> img = np.zeros((5, 5)); img[2, 2] = 1
+    >>> out, m = shift(img, img.astype(np.uint8), offset=(1, -2), mode="constant")
+    >>> [int(i) for i in np.argwhere(m)[0]]
+    [3, 0]
+    """
+    img, msk, ind, mnd = _validate_pair(image, mask)
+    if np.ndim(offset) != 1 or len(offset) != 2:
+        raise ValueError(f"`offset` must be a pair (dy, dx), got {offset!r}")
+    d = np.array([_check_number(v, "offset") for v in offset])
+    order, mode = _check_order(order), _check_mode(mode)
+    out_img, out_msk = _affine(img, msk, np.eye(2), -d, order, mode)
+    return _restore(out_img, ind), _restore(out_msk, mnd)
+
+
+def zoom(image, mask, *, factor, order=1, mode="reflect"):
+    """Zoom image and mask by `factor` about the centre, keeping the size (> 1 magnifies)."""
+    img, msk, ind, mnd = _validate_pair(image, mask)
+    factor = _check_number(factor, "factor")
+    if factor <= 0:
+        raise ValueError(f"`factor` must be > 0, got {factor}")
+    order, mode = _check_order(order), _check_mode(mode)
+    c = _centre(img.shape)
+    m = np.eye(2) / factor
+    out_img, out_msk = _affine(img, msk, m, c - m @ c, order, mode)
+    return _restore(out_img, ind), _restore(out_msk, mnd)
+
+
+# ----------------------------------------------------------------------------- intensity
+def brightness_contrast(image, mask, *, brightness=0.0, contrast=1.0):
+    """``(x - mean) * contrast + mean + brightness`` on the image; the mask is unchanged.
+
+    Examples
+    --------
+    >>> out, _ = brightness_contrast(np.array([[0.0, 1.0]]), np.zeros((1, 2)), brightness=0.5,
+    ...                              contrast=2.0)
+    >>> out.tolist()
+    [[0.0, 2.0]]
+    """
+    img, msk, ind, mnd = _validate_pair(image, mask)
+    b = _check_number(brightness, "brightness")
+    c = _check_number(contrast, "contrast", minimum=0.0)
+    mean = img.mean(dtype=np.float64)
+    out = ((img - mean) * c + mean + b).astype(np.float32)
+    return _restore(out, ind), _restore(msk, mnd)
+
+
+def gaussian_noise(image, mask, *, sigma, rng):
+    """Add Gaussian noise of standard deviation `sigma` to the image; the mask is unchanged."""
+    img, msk, ind, mnd = _validate_pair(image, mask)
+    sigma = _check_number(sigma, "sigma", minimum=0.0)
+    noise = as_rng(rng).standard_normal(img.shape, dtype=np.float32) * np.float32(sigma)
+    return _restore(img + noise, ind), _restore(msk, mnd)
+
+
+# ----------------------------------------------------------------------------- elastic
+def elastic_grid(image, mask, *, sigma, points, rng, order=1, mode="reflect"):
+    """Elastic deformation on a coarse B-spline grid (``elasticdeform``, Ronneberger et al.).
+
+    A ``points x points`` grid of control points is displaced by normal draws of standard
+    deviation `sigma` pixels and the displacement is interpolated with cubic B-splines to every
+    pixel. The displacements are drawn from `rng` (not from NumPy's global state, which
+    ``elasticdeform.deform_random_grid`` would use) and applied with
+    ``elasticdeform.deform_grid``, image with `order`, mask with order 0.
+
+    Parameters
+    ----------
+    image : (H, W) or (H, W, 1) ndarray
+    mask : (H, W) or (H, W, 1) ndarray
+    sigma : float
+        Displacement scale in pixels; 0 is the identity.
+    points : int
+        Control points per axis (>= 2): few points give smooth, large-scale bends.
+    rng : int, numpy.random.Generator or None
+
+    Returns
+    -------
+    image : float32 ndarray
+    mask : ndarray of the mask's dtype
+    """
+    import elasticdeform
+
+    img, msk, ind, mnd = _validate_pair(image, mask)
+    sigma = _check_number(sigma, "sigma", minimum=0.0)
+    points = check_int(points, "points", minimum=2)
+    order, mode = _check_order(order), _check_mode(mode)
+    displacement = as_rng(rng).normal(0.0, sigma, size=(2, points, points))
+    out_img, out_msk = elasticdeform.deform_grid(
+        [img, msk], displacement, order=[order, 0], mode=mode, prefilter=order > 1)
+    return _restore(out_img.astype(np.float32), ind), _restore(out_msk, mnd)
+
+
+def _alpha_sigma_field(shape, alpha, sigma, rng):
+    from scipy import ndimage
+
+    fields = []
+    for _ in range(2):
+        u = rng.uniform(-1.0, 1.0, size=shape)
+        fields.append(ndimage.gaussian_filter(u, sigma, mode="constant") * alpha)
+    return fields
+
+
+def elastic_alpha_sigma(image, mask, *, alpha, sigma, rng, order=1, mode="reflect"):
+    """Elastic deformation by a smoothed random field (Simard, Steinkraus and Platt, 2003).
+
+    Every pixel gets a displacement drawn uniformly from [-1, 1] per axis; the two fields are
+    smoothed by a Gaussian of standard deviation `sigma` and scaled by `alpha`, then image
+    (`order`) and mask (order 0) are resampled with `scipy.ndimage.map_coordinates`. Small
+    `sigma` gives jittery, almost random motion; large `sigma` almost rigid motion with
+    displacements shrinking as ``alpha / sigma``.
+
+    Parameters
+    ----------
+    image : (H, W) or (H, W, 1) ndarray
+    mask : (H, W) or (H, W, 1) ndarray
+    alpha : float
+        Scale of the displacement field (pixels before smoothing); 0 is the identity.
+    sigma : float
+        Gaussian smoothing in pixels (> 0).
+    rng : int, numpy.random.Generator or None
+
+    Returns
+    -------
+    image : float32 ndarray
+    mask : ndarray of the mask's dtype
+    """
+    from scipy import ndimage
+
+    img, msk, ind, mnd = _validate_pair(image, mask)
+    alpha = _check_number(alpha, "alpha", minimum=0.0)
+    sigma = _check_number(sigma, "sigma")
+    if sigma <= 0:
+        raise ValueError(f"`sigma` must be > 0, got {sigma}")
+    order, mode = _check_order(order), _check_mode(mode)
+    dy, dx = _alpha_sigma_field(img.shape, alpha, sigma, as_rng(rng))
+    yy, xx = np.meshgrid(np.arange(img.shape[0]), np.arange(img.shape[1]), indexing="ij")
+    coords = np.stack([yy + dy, xx + dx])
+    out_img = ndimage.map_coordinates(img, coords, order=order, mode=mode, output=np.float32)
+    out_msk = ndimage.map_coordinates(msk, coords, order=0, mode=mode)
+    return _restore(out_img, ind), _restore(out_msk, mnd)
+
+
+# ----------------------------------------------------------------------------- random mix
+def _check_transforms(transforms):
+    if isinstance(transforms, str):
+        transforms = (transforms,)
+    try:
+        names = tuple(transforms)
+    except TypeError:
+        raise TypeError(f"`transforms` must be a sequence of names, got {transforms!r}") from None
+    unknown = [t for t in names if t not in TRANSFORMS]
+    if unknown:
+        raise ValueError(
+            f"`transforms` has unknown name(s) {', '.join(map(repr, unknown))}; "
+            f"choose from {', '.join(TRANSFORMS)}"
+        )
+    return names
+
+
+def _check_params(params):
+    """Defaults updated with `params`, every value checked; unknown names are an error."""
+    unknown = sorted(set(params) - set(DEFAULT_PARAMS))
+    if unknown:
+        raise TypeError(
+            f"unknown augmentation parameter(s) {', '.join(f'`{u}`' for u in unknown)}; "
+            f"known: {', '.join(DEFAULT_PARAMS)}"
+        )
+    p = {**DEFAULT_PARAMS, **params}
+    p["p"] = _check_number(p["p"], "p", minimum=0.0, maximum=1.0)
+    p["order"] = _check_order(p["order"])
+    p["mode"] = _check_mode(p["mode"])
+    p["grid_points"] = check_int(p["grid_points"], "grid_points", minimum=2)
+    for key in ("max_angle", "max_shift", "max_zoom", "grid_sigma", "alpha", "max_brightness",
+                "max_contrast", "max_noise"):
+        p[key] = _check_number(p[key], key, minimum=0.0)
+    p["sigma"] = _check_number(p["sigma"], "sigma")
+    if p["sigma"] <= 0:
+        raise ValueError(f"`sigma` must be > 0, got {p['sigma']}")
+    if p["max_zoom"] >= 1:
+        raise ValueError(f"`max_zoom` must be < 1 (factor 1 - max_zoom > 0), got {p['max_zoom']}")
+    return p
+
+
+def augment_pair(image, mask, *, rng, transforms=DEFAULT_TRANSFORMS, **params):
+    """A random combination of paired transforms: image and mask always move together.
+
+    Each name in `transforms` is applied with probability ``p``, in the fixed order of
+    `TRANSFORMS` (geometry first, intensity last), with a strength drawn uniformly up to its
+    maximum. ``dihedral`` draws ``k`` from 0..7, the identity included.
+
+    Parameters
+    ----------
+    image : (H, W) or (H, W, 1) ndarray
+        Normalised intensities (strengths in `DEFAULT_PARAMS` assume about [0, 1]).
+    mask : (H, W) or (H, W, 1) ndarray
+        Binary or integer labels, kept exact (nearest-neighbour resampling).
+    rng : int, numpy.random.Generator or None
+        The only source of randomness: the same seed gives the same augmentation.
+    transforms : sequence of str
+        Names from `TRANSFORMS`.
+    **params
+        Overrides of `DEFAULT_PARAMS` (``p``, ``order``, ``mode``, ``max_angle``, ...).
+
+    Returns
+    -------
+    image : float32 ndarray
+    mask : ndarray of the mask's dtype
+        Each in the layout it came in.
+
+    Examples
+    --------
+    >>> img = np.linspace(0, 1, 64).reshape(8, 8).astype(np.float32)
+    >>> msk = (img > 0.5).astype(np.uint8)
+    >>> a1, m1 = augment_pair(img, msk, rng=3, p=1.0)
+    >>> a2, m2 = augment_pair(img, msk, rng=3, p=1.0)
+    >>> bool((a1 == a2).all() and (m1 == m2).all()), sorted(np.unique(m1).tolist())
+    (True, [0, 1])
+    """
+    names = _check_transforms(transforms)
+    p = _check_params(params)
+    rng = as_rng(rng)
+    img, msk, ind, mnd = _validate_pair(image, mask)
+    order, mode = p["order"], p["mode"]
+    h, w = img.shape
+    for name in TRANSFORMS:
+        if name not in names or rng.random() >= p["p"]:
+            continue
+        if name == "dihedral":
+            k = int(rng.integers(8))
+            if h != w and k % 2:  # a quarter turn would change a non-square tile's shape
+                k -= 1
+            img, msk = dihedral(img, k), dihedral(msk, k)
+        elif name == "rotate":
+            angle = rng.uniform(-p["max_angle"], p["max_angle"])
+            img, msk = rotate(img, msk, angle=angle, order=order, mode=mode)
+        elif name == "shift":
+            d = rng.uniform(-p["max_shift"], p["max_shift"], size=2) * np.array([h, w])
+            img, msk = shift(img, msk, offset=tuple(d), order=order, mode=mode)
+        elif name == "zoom":
+            f = rng.uniform(1 - p["max_zoom"], 1 + p["max_zoom"])
+            img, msk = zoom(img, msk, factor=f, order=order, mode=mode)
+        elif name == "elastic_grid":
+            img, msk = elastic_grid(img, msk, sigma=p["grid_sigma"], points=p["grid_points"],
+                                    rng=rng, order=order, mode=mode)
+        elif name == "elastic_alpha_sigma":
+            img, msk = elastic_alpha_sigma(img, msk, alpha=p["alpha"], sigma=p["sigma"],
+                                           rng=rng, order=order, mode=mode)
+        elif name == "intensity":
+            img, msk = brightness_contrast(
+                img, msk, brightness=rng.uniform(-p["max_brightness"], p["max_brightness"]),
+                contrast=rng.uniform(1 - p["max_contrast"], 1 + p["max_contrast"]))
+        elif name == "noise":
+            img, msk = gaussian_noise(img, msk, sigma=rng.uniform(0, p["max_noise"]), rng=rng)
+    img = np.ascontiguousarray(img, dtype=np.float32)
+    return _restore(img, ind), _restore(np.ascontiguousarray(msk), mnd)
+
+
+# ----------------------------------------------------------------------------- tf.data
+def _validate_tiles(images, masks):
+    x = check_numeric(as_array(images, "images"), "images")
+    check_ndim(x, "images", 4, "NHWC tiles (N, H, W, 1)")
+    if x.shape[-1] != 1:
+        raise ValueError(f"`images` must have one channel (N, H, W, 1), got {describe(x)}")
+    if not np.issubdtype(x.dtype, np.floating):
+        raise TypeError(
+            f"`images` must be normalised floats, got {describe(x)}; normalise first with "
+            "segkit.io.Normalization.fit(train_images) and norm(images)"
+        )
+    check_finite(x, "images")
+    if x.shape[0] == 0:
+        raise ValueError(f"`images` holds no tiles, got {describe(x)}")
+    y = as_binary(masks, "masks")
+    if y.shape != x.shape:
+        raise ValueError(
+            f"`masks` (shape {y.shape}) must have the same shape as `images` (shape {x.shape})"
+        )
+    return np.ascontiguousarray(x, dtype=np.float32), y.astype(np.float32)
+
+
+def make_dataset(images, masks, *, batch_size=8, augment=True, shuffle=True, seed=0,
+                 repeat=False, **params):
+    """Tiles to a batched, prefetched ``tf.data.Dataset`` augmented on the fly, for `model.fit`.
+
+    Each element gets its own `numpy.random.Generator`, seeded from `seed`, its tile index and
+    a per-epoch key from ``tf.data.Dataset.random(seed, rerandomize_each_iteration=True)``: two
+    runs with one `seed` see the same batches, and each new epoch (a new iteration over the
+    dataset, as `model.fit` does, or a pass of `repeat`) sees new augmentations and, with
+    `shuffle`, a new order. `augment_pair` runs in ``tf.numpy_function`` mapped with
+    ``num_parallel_calls=tf.data.AUTOTUNE`` (order preserved, so results do not depend on
+    thread timing).
+
+    Parameters
+    ----------
+    images : (N, H, W, 1) float ndarray
+        Normalised tiles (`segkit.io.Normalization`); the caller normalises.
+    masks : (N, H, W, 1) ndarray
+        Binary: bool, {0, 1} or {0, 255}.
+    batch_size : int
+    augment : bool
+        Apply `augment_pair`; False passes tiles through unchanged (validation data).
+    shuffle : bool
+        Reshuffle the tiles every epoch.
+    seed : int
+        Seed of the order and of every augmentation.
+    repeat : bool
+        Repeat forever (then pass ``steps_per_epoch`` to `model.fit`).
+    **params
+        `augment_pair` arguments: ``transforms`` and overrides of `DEFAULT_PARAMS`.
+
+    Returns
+    -------
+    tf.data.Dataset
+        Of ``(x, y)``, both float32 ``(batch, H, W, 1)``, y in {0, 1}.
+
+    Notes
+    -----
+    Call ``model.fit(ds, shuffle=False, ...)``: the dataset already shuffles, and Keras 3.15
+    warns that its own ``shuffle=True`` default is ignored for a ``tf.data.Dataset``.
+    """
+    import tensorflow as tf
+
+    x, y = _validate_tiles(images, masks)
+    batch_size = check_int(batch_size, "batch_size", minimum=1)
+    seed = check_int(seed, "seed", minimum=0)
+    transforms = _check_transforms(params.pop("transforms", DEFAULT_TRANSFORMS))
+    _check_params(params)  # fail here, not inside the graph
+    n, h, w, _ = x.shape
+
+    def _load(index, key):
+        i = int(index)
+        if not augment:
+            return x[i], y[i]
+        rng = np.random.default_rng([seed, int(key) % 2**63, i])
+        return augment_pair(x[i], y[i], rng=rng, transforms=transforms, **params)
+
+    def _map(index, key):
+        xi, yi = tf.numpy_function(_load, [index, key], (tf.float32, tf.float32),
+                                   stateful=False)
+        xi.set_shape((h, w, 1))
+        yi.set_shape((h, w, 1))
+        return xi, yi
+
+    idx = tf.data.Dataset.range(n)
+    if shuffle:
+        idx = idx.shuffle(n, seed=seed, reshuffle_each_iteration=True)
+    keys = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True)
+    ds = tf.data.Dataset.zip((idx, keys))
+    if repeat:
+        ds = ds.repeat()
+    ds = ds.map(_map, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+
+
+# ----------------------------------------------------------------------------- experiment
+def toy_unet(input_shape=(None, None, 1), *, depth=2, base_filters=8):
+    """A small U-Net-like encoder-decoder for quick experiments (sigmoid output, uncompiled).
+
+    A stand-in used by notebook 04 and the augmentation benchmark where the course's
+    `segkit.models.unet` is not needed or not available; same input/output convention.
+    """
+    import keras
+    from keras import layers
+
+    depth = check_int(depth, "depth", minimum=1)
+    base_filters = check_int(base_filters, "base_filters", minimum=1)
+    inputs = keras.Input(shape=input_shape)
+    x, skips = inputs, []
+    for level in range(depth):
+        f = base_filters * 2 ** level
+        x = layers.Conv2D(f, 3, padding="same", activation="relu")(x)
+        x = layers.Conv2D(f, 3, padding="same", activation="relu")(x)
+        skips.append(x)
+        x = layers.MaxPooling2D()(x)
+    x = layers.Conv2D(base_filters * 2 ** depth, 3, padding="same", activation="relu")(x)
+    for level in reversed(range(depth)):
+        f = base_filters * 2 ** level
+        x = layers.Conv2DTranspose(f, 2, strides=2, padding="same")(x)
+        x = layers.Concatenate()([x, skips[level]])
+        x = layers.Conv2D(f, 3, padding="same", activation="relu")(x)
+        x = layers.Conv2D(f, 3, padding="same", activation="relu")(x)
+    outputs = layers.Conv2D(1, 1, activation="sigmoid")(x)
+    return keras.Model(inputs, outputs, name="toy_unet")
+
+
+def _experiments(transforms):
+    """(label, names) pairs from names, "none", "all" or (label, names) pairs."""
+    out = []
+    for item in ([transforms] if isinstance(transforms, str) else transforms):
+        if isinstance(item, str):
+            names = () if item == "none" else DEFAULT_TRANSFORMS if item == "all" else (item,)
+            label = "all (default)" if item == "all" else item
+        else:
+            label, names = item
+        out.append((str(label), _check_transforms(names) if names else ()))
+    return out
+
+
+def compare_transforms(train, val, *, transforms=("none", "all"), epochs=1, batch_size=8,
+                       seed=0, build_model=None, **params):
+    """Train a small model from the same start per transform set; report train and val loss.
+
+    One model is built, and reset to the same initial weights and optimizer state before each
+    row, so rows differ only by their augmentation (and the random draws it makes).
+
+    Parameters
+    ----------
+    train, val : tuple of (images, masks)
+        NHWC tiles as for `make_dataset` (images normalised).
+    transforms : sequence
+        Each entry a name of `TRANSFORMS`, ``"none"`` (no augmentation), ``"all"``
+        (`DEFAULT_TRANSFORMS`), or a ``(label, names)`` pair with a tuple of names.
+    epochs, batch_size, seed : int
+    build_model : callable, optional
+        ``build_model(input_shape)`` returning an uncompiled Keras model with a sigmoid output;
+        default `toy_unet`.
+    **params
+        Strength overrides passed to `augment_pair` (for example ``p=1.0``).
+
+    Returns
+    -------
+    list of dict
+        ``{"transform", "train_loss", "val_loss"}`` per entry, binary cross-entropy after the
+        last epoch (train loss is measured on the augmented batches, as Keras reports it).
+    """
+    import keras
+    import tensorflow as tf
+
+    experiments = _experiments(transforms)
+    _check_params(params)
+    build_model = build_model or (lambda shape: toy_unet(shape))
+    val_ds = make_dataset(*val, batch_size=batch_size, augment=False, shuffle=False)
+    # One model, reset to the same initial weights and optimizer state for every row: a fair
+    # comparison, and no new traced functions per row (rebuilding grew memory ~55 MB a row).
+    keras.backend.clear_session()
+    keras.utils.set_random_seed(seed)
+    model = build_model(tuple(train[0].shape[1:]))
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="binary_crossentropy")
+    model.optimizer.build(model.trainable_variables)
+    weights0 = model.get_weights()
+    opt0 = [v.numpy() for v in model.optimizer.variables]
+    rows = []
+    level = tf.get_logger().level
+    tf.get_logger().setLevel("ERROR")
+    try:
+        for label, names in experiments:
+            model.set_weights(weights0)
+            for var, value in zip(model.optimizer.variables, opt0):
+                var.assign(value)
+            keras.utils.set_random_seed(seed)
+            ds = make_dataset(*train, batch_size=batch_size, augment=bool(names), seed=seed,
+                              transforms=names or DEFAULT_TRANSFORMS, **params)
+            hist = model.fit(ds, validation_data=val_ds, epochs=epochs, shuffle=False,
+                             verbose=0)
+            rows.append({"transform": label, "train_loss": float(hist.history["loss"][-1]),
+                         "val_loss": float(hist.history["val_loss"][-1])})
+    finally:
+        tf.get_logger().setLevel(level)
+    return rows

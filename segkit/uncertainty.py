@@ -1,0 +1,265 @@
+"""Monte-Carlo dropout: how sure is the network, pixel by pixel and object by object?
+
+Introduced in notebook 08. A model built with ``mc_dropout=True`` (`segkit.models.unet`,
+`segkit.instances.distance_unet`) keeps its dropout active at prediction while batch
+normalisation stays in inference mode, so T predictions of one image differ. From the T
+foreground probabilities ``p_t`` of a pixel (Gal and Ghahramani 2016; Kendall and Gal 2017):
+
+- mean prediction ``p = mean_t p_t``;
+- predictive entropy ``H[p]`` (total uncertainty), with the binary entropy
+  ``H[q] = -q log q - (1 - q) log(1 - q)`` in nats;
+- expected entropy ``mean_t H[p_t]`` (aleatoric: what every sample is unsure of);
+- mutual information ``H[p] - mean_t H[p_t]`` (epistemic: the samples disagree), >= 0 by
+  the concavity of H, exactly 0 when every sample is the same.
+"""
+
+import numpy as np
+from scipy import ndimage as ndi
+
+from ._validate import as_array, check_finite, check_int, check_numeric, describe
+
+__all__ = ["EPS", "binary_entropy", "mc_statistics", "mc_predict", "has_mc_dropout",
+           "object_uncertainty", "filter_uncertain", "filter_sweep"]
+
+EPS = 1e-7  # probabilities are clipped to [EPS, 1 - EPS] before logarithms
+
+
+def binary_entropy(p):
+    """Entropy (nats) of a Bernoulli variable with probability `p`, elementwise.
+
+    Examples
+    --------
+    >>> binary_entropy(np.array([0.0, 0.5, 1.0])).round(4).tolist()
+    [0.0, 0.6931, 0.0]
+    """
+    q = np.clip(np.asarray(p, np.float64), EPS, 1 - EPS)
+    return -(q * np.log(q) + (1 - q) * np.log1p(-q))
+
+
+def mc_statistics(samples):
+    """Uncertainty maps from T Monte-Carlo probability samples.
+
+    Parameters
+    ----------
+    samples : (T, ...) float ndarray
+        Foreground probabilities in [0, 1], the sample axis first; T >= 2.
+
+    Returns
+    -------
+    dict of str to ndarray
+        ``mean``, ``std``, ``entropy`` (predictive), ``expected_entropy``, ``mutual_info``
+        (their difference), each of the shape of one sample, float32.
+
+    Examples
+    --------
+    >>> s = np.array([[0.1, 0.5], [0.9, 0.5]])  # two samples of two pixels
+    >>> st = mc_statistics(s)
+    >>> st["mean"].tolist(), bool(st["mutual_info"][0] > 0), float(st["mutual_info"][1])
+    ([0.5, 0.5], True, 0.0)
+    """
+    s = check_finite(check_numeric(as_array(samples, "samples"), "samples"), "samples")
+    if s.ndim < 1 or s.shape[0] < 2:
+        raise ValueError(f"`samples` must hold T >= 2 Monte-Carlo samples along axis 0, got "
+                         f"{describe(s)}")
+    if s.min() < 0 or s.max() > 1:
+        raise ValueError(f"`samples` must be probabilities in [0, 1], got values in "
+                         f"[{float(s.min())}, {float(s.max())}]")
+    s = s.astype(np.float64)
+    mean = s.mean(axis=0)
+    entropy = binary_entropy(mean)
+    expected = binary_entropy(s).mean(axis=0)
+    # H is concave, so H[mean] >= mean H; rounding can give -1e-17, which is not information
+    mi = np.maximum(entropy - expected, 0.0)
+    return {k: v.astype(np.float32) for k, v in (
+        ("mean", mean), ("std", s.std(axis=0)), ("entropy", entropy),
+        ("expected_entropy", expected), ("mutual_info", mi))}
+
+
+def has_mc_dropout(model):
+    """Whether `model` holds a dropout layer that stays active at prediction (rate > 0)."""
+    from .models import MCDropout
+
+    def walk(m):
+        for layer in getattr(m, "layers", []):
+            yield layer
+            yield from walk(layer)
+
+    return any(isinstance(layer, MCDropout) and layer.always_on and layer.rate > 0
+               for layer in walk(model))
+
+
+def mc_predict(model, x, *, samples=20, batch_size=8, output="prob"):
+    """Predict `samples` times with dropout on, and summarise (`mc_statistics`).
+
+    Parameters
+    ----------
+    model : keras.Model
+        Built with ``mc_dropout=True`` and ``dropout > 0``; one sigmoid output, or a dict of
+        outputs (e.g. `segkit.instances.distance_unet`) of which `output` is used.
+    x : (H, W), (N, H, W) or (N, H, W, 1) float ndarray
+        Normalised images.
+    samples : int
+        T >= 2 forward passes; tens are usual (the maps get smoother with more).
+    batch_size : int
+    output : str
+        Which output of a multi-output model holds the probability.
+
+    Returns
+    -------
+    dict of str to ndarray
+        ``mean``, ``std``, ``entropy``, ``expected_entropy``, ``mutual_info``, each
+        ``(N, H, W)`` (``(H, W)`` for a 2-D image), and ``samples`` (the number T). For a
+        dict-output model, the mean over the samples of each other output too, as
+        ``"<name>_mean"`` (``"dist_mean"`` for a `distance_unet`).
+
+    Raises
+    ------
+    ValueError
+        T < 2, or a model whose predictions do not vary (no always-on dropout).
+    """
+    samples = check_int(samples, "samples", minimum=2)
+    batch_size = check_int(batch_size, "batch_size", minimum=1)
+    if not has_mc_dropout(model):
+        raise ValueError(
+            f"`model` ({getattr(model, 'name', type(model).__name__)}) has no dropout that "
+            "stays on at prediction, so its Monte-Carlo samples would all be the same; build "
+            "it with `dropout` > 0 and `mc_dropout=True`, e.g. unet(..., dropout=0.2, "
+            "mc_dropout=True)"
+        )
+    arr = check_finite(check_numeric(as_array(x, "x"), "x"), "x")
+    if arr.ndim == 4 and arr.shape[-1] == 1:
+        arr = arr[..., 0]
+    if arr.ndim not in (2, 3):
+        raise ValueError(f"`x` must be (H, W), (N, H, W) or (N, H, W, 1), got {describe(arr)}")
+    flat = arr.ndim == 2
+    xb = (arr[None] if flat else arr)[..., None].astype(np.float32)
+    draws, others = [], {}
+    for _ in range(samples):
+        out = model.predict(xb, batch_size=batch_size, verbose=0)
+        if isinstance(out, dict):
+            if output not in out:
+                raise ValueError(f"`output` must name one of the model's outputs "
+                                 f"{sorted(out)}, got {output!r}")
+            for k, v in out.items():
+                if k != output:
+                    others[k] = others.get(k, 0) + np.asarray(v, np.float64)[..., 0] / samples
+            out = out[output]
+        draws.append(np.asarray(out)[..., 0])
+    stats = mc_statistics(np.stack(draws))
+    stats.update({f"{k}_mean": v.astype(np.float32) for k, v in others.items()})
+    if flat:
+        stats = {k: v[0] for k, v in stats.items()}
+    stats["samples"] = samples
+    return stats
+
+
+def _pair(labels, unc):
+    lab = check_numeric(as_array(labels, "labels"), "labels")
+    if lab.dtype == bool or lab.dtype.kind in "fc":
+        raise TypeError(f"`labels` must be an integer label image (0 background, 1..N "
+                        f"objects), got {describe(lab)}")
+    u = check_finite(check_numeric(as_array(unc, "uncertainty"), "uncertainty"), "uncertainty")
+    if u.shape != lab.shape:
+        raise ValueError(f"`uncertainty` (shape {u.shape}) must have the same shape as "
+                         f"`labels` (shape {lab.shape})")
+    if lab.size and int(lab.min()) < 0:
+        raise ValueError(f"`labels` must have non-negative labels, got minimum {int(lab.min())}")
+    return lab, u
+
+
+def object_uncertainty(labels, uncertainty):
+    """Mean of a per-pixel uncertainty map over each object.
+
+    In a stack (N, H, W), label values are taken as they are: number the objects of
+    different slices differently, or call it once per slice.
+
+    Returns
+    -------
+    ids : (K,) int ndarray
+        Object labels, ascending.
+    means : (K,) float ndarray
+
+    Examples
+    --------
+    >>> ids, m = object_uncertainty(np.array([[1, 1, 2]]), np.array([[0.1, 0.3, 0.5]]))
+    >>> ids.tolist(), m.round(3).tolist()
+    ([1, 2], [0.2, 0.5])
+    """
+    lab, u = _pair(labels, uncertainty)
+    ids = np.unique(lab)
+    ids = ids[ids > 0]
+    if ids.size == 0:
+        return ids.astype(np.int64), np.empty(0)
+    return ids.astype(np.int64), np.asarray(ndi.mean(u, lab, ids), float)
+
+
+def filter_uncertain(labels, uncertainty, *, threshold):
+    """Remove the objects whose mean uncertainty is above `threshold`.
+
+    Works slice by slice on a stack ``(N, H, W)``. Kept objects keep their label.
+
+    Returns
+    -------
+    ndarray
+        A copy of `labels` with the uncertain objects set to 0.
+
+    Examples
+    --------
+    >>> filter_uncertain(np.array([[1, 1, 2]]), np.array([[0.1, 0.3, 0.5]]), threshold=0.4)
+    array([[1, 1, 0]])
+    """
+    lab, u = _pair(labels, uncertainty)
+    threshold = float(threshold)
+    out = lab.copy()
+    planes = [(out, u)] if lab.ndim == 2 else zip(out, u)
+    for lp, up in planes:
+        ids, means = object_uncertainty(lp, up)
+        drop = ids[means > threshold]
+        lp[np.isin(lp, drop)] = 0
+    return out
+
+
+def filter_sweep(true_labels, labels, uncertainty, *, thresholds):
+    """Average precision of `labels` after `filter_uncertain` at each threshold.
+
+    Parameters
+    ----------
+    true_labels, labels : (N, H, W) or (H, W) int ndarrays
+        Reference and predicted instances.
+    uncertainty : float ndarray of the same shape
+        E.g. ``mc_predict(...)["mutual_info"]``.
+    thresholds : 1-D array_like of float
+
+    Returns
+    -------
+    dict of str to (len(thresholds),) ndarray
+        ``threshold``, ``ap`` (mean over IoU 0.5..0.95, `segkit.metrics.average_precision`),
+        ``ap50``, ``kept`` (fraction of the predicted objects kept).
+
+    Examples
+    --------
+    >>> t = np.array([[1, 1, 0, 2, 2, 2]])
+    >>> p = np.array([[1, 1, 0, 0, 0, 3]])  # object 3 is a poor match (IoU 1/3)
+    >>> u = np.array([[0.1, 0.1, 0.0, 0.0, 0.0, 0.9]])
+    >>> sweep = filter_sweep(t, p, u, thresholds=[0.5, 1.0])
+    >>> sweep["ap50"].tolist(), sweep["kept"].tolist()
+    ([0.5, 0.3333333333333333], [0.5, 1.0])
+    """
+    from .metrics import average_precision
+
+    thresholds = np.asarray(thresholds, float).ravel()
+    lab, u = _pair(labels, uncertainty)
+    total = max(_count(lab), 1)
+    rows = {"threshold": thresholds, "ap": [], "ap50": [], "kept": []}
+    for t in thresholds:
+        kept = filter_uncertain(lab, u, threshold=t)
+        ap = average_precision(true_labels, kept)
+        rows["ap"].append(ap.ap)
+        rows["ap50"].append(ap.ap50)
+        rows["kept"].append(_count(kept) / total)
+    return {k: np.asarray(v, float) for k, v in rows.items()}
+
+
+def _count(lab):
+    planes = [lab] if lab.ndim == 2 else lab
+    return sum(int(np.unique(p[p > 0]).size) for p in planes)

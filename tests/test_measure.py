@@ -1,0 +1,179 @@
+"""Tests of segkit.measure: hand-made label images whose statistics are known on paper."""
+
+import csv
+import math
+
+import numpy as np
+import pytest
+
+from segkit import measure
+
+
+def _square(size=10, shape=(20, 20), at=5):
+    lab = np.zeros(shape, np.int32)
+    lab[at:at + size, at:at + size] = 1
+    return lab
+
+
+def test_square_statistics():
+    t = measure.object_table(_square())
+    assert t["label"].tolist() == [1]
+    assert t["area"][0] == 100
+    assert t["equivalent_diameter"][0] == pytest.approx(2 * math.sqrt(100 / math.pi))
+    assert t["perimeter"][0] == pytest.approx(36)  # scikit-image's 4-connected estimate
+    assert t["aspect_ratio"][0] == pytest.approx(1.0)
+    assert t["solidity"][0] == pytest.approx(1.0)
+    assert (t["centroid_y"][0], t["centroid_x"][0]) == (9.5, 9.5)
+    assert t["skeleton_length"][0] > 0
+
+
+@pytest.mark.parametrize("p", [0.5, 2.0, 3.0])
+def test_pixel_size_scales_lengths_and_areas(p):
+    t1 = measure.object_table(_square())
+    tp = measure.object_table(_square(), pixel_size=p)
+    assert tp["area"][0] == pytest.approx(100 * p * p)
+    for col in ("equivalent_diameter", "perimeter", "major_axis", "minor_axis",
+                "skeleton_length", "centroid_y"):
+        assert tp[col][0] == pytest.approx(t1[col][0] * p)
+    for col in ("aspect_ratio", "solidity"):
+        assert tp[col][0] == pytest.approx(t1[col][0])
+
+
+def test_pixel_size_two_gives_area_400():
+    assert measure.object_table(_square(), pixel_size=2)["area"][0] == 400
+
+
+def test_rectangle_aspect_ratio_and_l_shape_solidity():
+    lab = np.zeros((30, 40), np.int32)
+    lab[5:9, 5:25] = 1  # 4 x 20 rectangle: pixel variances (n**2 - 1) / 12 per axis
+    lab[15:25, 5:8] = 2  # L: 10x3 plus 3x7 foot
+    lab[22:25, 8:15] = 2
+    t = measure.object_table(lab)
+    assert t["aspect_ratio"][0] == pytest.approx(math.sqrt((20**2 - 1) / (4**2 - 1)))
+    assert t["area"][1] == 30 + 21
+    assert t["solidity"][1] < 0.8
+
+
+def test_line_has_infinite_aspect_ratio_and_skeleton_of_its_length():
+    lab = np.zeros((10, 20), np.int32)
+    lab[5, 3:13] = 7
+    t = measure.object_table(lab)
+    assert np.isinf(t["aspect_ratio"][0])
+    assert t["skeleton_length"][0] == 10
+
+
+def test_border_objects_removed_and_min_area():
+    lab = np.zeros((20, 20), np.int32)
+    lab[0:4, 0:4] = 1  # touches the border
+    lab[8:10, 8:10] = 2  # 4 pixels
+    lab[12:17, 12:17] = 3  # 25 pixels
+    assert measure.object_table(lab)["label"].tolist() == [2, 3]
+    assert measure.object_table(lab, exclude_border=False)["label"].tolist() == [1, 2, 3]
+    assert measure.object_table(lab, min_area=5)["label"].tolist() == [3]
+
+
+def test_intensity_columns():
+    lab = _square(4, (10, 10), 3)
+    img = np.arange(100, dtype=np.uint8).reshape(10, 10)
+    t = measure.object_table(lab, img)
+    assert (t["intensity_min"][0], t["intensity_max"][0]) == (33, 66)
+    assert t["intensity_mean"][0] == pytest.approx(img[3:7, 3:7].mean())
+    assert "intensity_mean" not in measure.object_table(lab)
+    t1 = measure.object_table(lab, img[..., None])  # (H, W, 1) image
+    assert t1["intensity_max"][0] == 66
+
+
+def test_stack_slices_and_empty():
+    stack = np.stack([_square(), np.zeros((20, 20), np.int32), _square(4)])
+    t = measure.object_table(stack[..., None])
+    assert t["slice"].tolist() == [0, 2]
+    assert t["area"].tolist() == [100, 16]
+    empty = measure.object_table(np.zeros((5, 5), np.uint8))
+    assert all(v.size == 0 for v in empty.values())
+
+
+def test_histogram_pair_and_cosine_distance():
+    h_a, h_b, edges = measure.histogram_pair([1, 1, 2], [1, 1, 2, np.inf], bins=4)
+    assert h_a.sum() == pytest.approx(1) and edges.size == 5
+    assert measure.cosine_distance(h_a, h_b) == pytest.approx(0)
+    h_a, h_b, _ = measure.histogram_pair([0.0], [10.0], bins=2)
+    assert measure.cosine_distance(h_a, h_b) == 1.0
+
+
+def test_rdf_lattice_peak_and_poisson_near_one():
+    lab = np.zeros((200, 200), np.int32)
+    k = 0
+    for y in range(5, 200, 10):
+        for x in range(5, 200, 10):
+            k += 1
+            lab[y, x] = k
+    r, g = measure.rdf(lab, r_max=25, bins=25)
+    assert g[r < 9].max() == 0  # nothing closer than the spacing
+    assert r[np.argmax(g)] == pytest.approx(10.5)
+    rng = np.random.default_rng(0)
+    pts = np.zeros((20, 400, 400), np.int32)
+    for i in range(20):
+        yx = rng.integers(0, 400, size=(150, 2))
+        pts[i][yx[:, 0], yx[:, 1]] = np.arange(1, 151)
+    r, g = measure.rdf(pts, r_max=80, bins=8)
+    # translation correction keeps g near 1 up to r_max even though r_max reaches the edges
+    assert np.abs(g[1:] - 1).max() < 0.1
+
+
+def test_rdf_single_object_is_nan():
+    r, g = measure.rdf(_square(), r_max=5, bins=3)
+    assert np.isnan(g).all() and r.size == 3
+
+
+def test_compare_distributions_identical_and_different():
+    from segkit.data import make_touching_particles
+
+    _, labels = make_touching_particles(2, (96, 96), seed=1, n_particles=10)
+    same = measure.compare_distributions(labels, labels, bins=8, r_max=20, rdf_bins=5)
+    assert same["area_distance"] == 0 and same["rdf_rmse"] == 0
+    from scipy import ndimage as ndi
+
+    merged = np.stack([ndi.label(s > 0)[0] for s in labels]).astype(np.int32)
+    diff = measure.compare_distributions(labels, merged, bins=8, r_max=20, rdf_bins=5)
+    assert diff["area_distance"] > 0 and diff["n_pred"] < diff["n_true"]
+
+
+def test_write_csv_roundtrip(tmp_path):
+    t = measure.object_table(_square(), pixel_size=2)
+    path = measure.write_csv(t, tmp_path / "objects.csv")
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 1 and float(rows[0]["area"]) == 400
+    assert list(rows[0]) == list(t)
+    assert [p.name for p in tmp_path.iterdir()] == ["objects.csv"]  # no temporary left over
+
+
+@pytest.mark.parametrize("labels, exc, match", [
+    (np.zeros((4, 4), float), TypeError, r"`labels` must be an integer label image.*float64"),
+    (np.zeros((4, 4), bool), TypeError, r"`labels` must be an integer label image.*bool"),
+    (np.zeros(4, np.int32), ValueError, r"`labels` must be 2-D.*shape \(4,\)"),
+    (-np.ones((4, 4), np.int32), ValueError, r"`labels` must have non-negative labels"),
+    ("abc", TypeError, r"`labels` must be an array"),
+])
+def test_bad_labels(labels, exc, match):
+    with pytest.raises(exc, match=match):
+        measure.object_table(labels)
+
+
+@pytest.mark.parametrize("p", [0, -1.0, np.nan])
+def test_bad_pixel_size(p):
+    with pytest.raises(ValueError, match=r"`pixel_size` must be a finite number > 0, got"):
+        measure.object_table(_square(), pixel_size=p)
+
+
+def test_bad_other_arguments(tmp_path):
+    with pytest.raises(TypeError, match=r"`pixel_size` must be a number, got 'x'"):
+        measure.object_table(_square(), pixel_size="x")
+    with pytest.raises(ValueError, match=r"`image` \(shape \(3, 3\)\) must have the same shape"):
+        measure.object_table(_square(), np.zeros((3, 3)))
+    with pytest.raises(ValueError, match=r"`min_area` must be >= 0, got -1"):
+        measure.object_table(_square(), min_area=-1)
+    with pytest.raises(ValueError, match=r"`r_max` must be > 0 and below"):
+        measure.rdf(_square(), r_max=50)
+    with pytest.raises(ValueError, match=r"`table` columns must have one length"):
+        measure.write_csv({"a": [1, 2], "b": [1]}, tmp_path / "x.csv")
