@@ -4,6 +4,7 @@ Introduced in notebook 01. Every array that leaves this module is NHWC: ``(N, H,
 ``N`` slices and ``C == 1`` grey channel, which is what Keras expects.
 """
 
+import json
 import os
 import tempfile
 from dataclasses import asdict, dataclass
@@ -80,6 +81,10 @@ class _AtomicPath:
         fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.",
                                    suffix=self.path.suffix)
         os.close(fd)
+        # mkstemp creates the file as 0600; give it the permissions a plain open() would
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         self.tmp = Path(tmp)
         return self.tmp
 
@@ -249,6 +254,23 @@ class Normalization:
 
     def to_dict(self):
         return asdict(self)
+
+    def save(self, path):
+        """Write as JSON beside a model (atomically), for `load` at prediction time."""
+        with atomic_path(path) as tmp:
+            tmp.write_text(json.dumps(self.to_dict()))
+        return Path(path)
+
+    @classmethod
+    def load(cls, path):
+        """Read a normalisation written by `save`."""
+        path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f"`path`: no such file: {path}")
+        try:
+            return cls.from_dict(json.loads(path.read_text()))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ValueError(f"`path` ({path}) is not a saved Normalization: {exc}") from None
 
     @classmethod
     def from_dict(cls, d):

@@ -200,3 +200,24 @@ def test_split_blocks_errors():
         io.split_blocks(3, (1, 1, 1), gap=2)
     with pytest.raises(ValueError, match=r"`fractions` must be positive"):
         io.split_blocks(10, (0.5, -0.5))
+
+
+def test_normalization_save_load(tmp_path):
+    norm = io.Normalization(12.5, 200.0)
+    path = norm.save(tmp_path / "m" / "norm.json")
+    assert io.Normalization.load(path) == norm
+    (tmp_path / "bad.json").write_text("{}")
+    with pytest.raises(ValueError, match=r"is not a saved Normalization"):
+        io.Normalization.load(tmp_path / "bad.json")
+    with pytest.raises(FileNotFoundError, match=r"no such file"):
+        io.Normalization.load(tmp_path / "none.json")
+
+
+def test_atomic_files_get_ordinary_permissions(tmp_path):
+    import os
+    umask = os.umask(0o022)
+    try:
+        path = io.write_stack(tmp_path / "s.tif", np.zeros((1, 4, 4), np.uint8))
+    finally:
+        os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o644
