@@ -3,7 +3,8 @@
 Introduced in notebooks 05 (U-Net) and 06 (SegNet). Every custom layer is registered with
 ``keras.saving.register_keras_serializable(package="segkit")``, so a model saved with
 ``model.save("unet.keras")`` loads back with ``keras.models.load_model("unet.keras")`` and no
-``custom_objects``.
+``custom_objects``, once this module has been imported (the registration happens at import). In
+a fresh kernel, ``segkit.models.load_model(path)`` does both.
 
 Both networks halve the image ``depth`` times, so their input sides must be multiples of
 ``2 ** depth``; `check_input_size` says which sizes are valid and is also what
@@ -29,7 +30,7 @@ from ._validate import check_int
 
 __all__ = [
     "unet", "segnet", "check_input_size", "nearest_valid_size", "size_divisor",
-    "MaxPoolingWithArgmax2D", "MaxUnpooling2D", "MCDropout",
+    "MaxPoolingWithArgmax2D", "MaxUnpooling2D", "MCDropout", "load_model",
 ]
 
 
@@ -370,3 +371,28 @@ def segnet(input_shape=(None, None, 1), *, depth=4, base_filters=16, convs_per_l
         x = _conv_block(x, filters, convs=1, batch_norm=batch_norm, name=f"dec{level}_out")
         x = _dropout(x, dropout, mc_dropout, f"dec{level}_dropout")
     return keras.Model(inputs, _head(x, n_classes), name=name)
+
+
+def load_model(path, **kwargs):
+    """``keras.models.load_model`` with every segkit layer, loss and metric registered.
+
+    Keras finds registered classes only after the module that registers them was imported;
+    in a fresh kernel that has not imported `segkit.models` and `segkit.losses`, a plain
+    ``keras.models.load_model`` fails with "Could not locate class 'MCDropout'". This imports
+    both first.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A ``.keras`` file.
+    **kwargs
+        Passed on to ``keras.models.load_model``.
+    """
+    from pathlib import Path
+
+    from . import losses  # noqa: F401  (registers the losses and metrics)
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"`path`: no such model file: {path}")
+    return keras.models.load_model(path, **kwargs)

@@ -7,6 +7,7 @@ import pytest
 from segkit import models
 from segkit.losses import DiceLoss, DiceMetric
 from segkit.models import (MaxPoolingWithArgmax2D, MaxUnpooling2D, MCDropout, check_input_size,
+                           load_model,
                            nearest_valid_size, segnet, size_divisor, unet)
 
 TINY = dict(depth=2, base_filters=4)
@@ -156,3 +157,22 @@ def test_mc_dropout_active_at_inference_and_bn_statistics_untouched(tmp_path):
 
 def test_module_docstring_documents_mc_dropout_and_bn():
     assert "training=True" in models.__doc__ and "batch normalisation" in models.__doc__
+
+
+def test_load_model_in_a_fresh_process_needs_no_custom_objects(tmp_path):
+    """A kernel that never imported segkit.models can still load a saved model."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "m.keras"
+    model = unet((16, 16, 1), depth=2, base_filters=2, dropout=0.1)
+    from segkit.losses import DiceLoss, DiceMetric
+    model.compile(optimizer="adam", loss=DiceLoss(), metrics=[DiceMetric()])
+    model.save(path)
+    code = ("import segkit.models as m, numpy as np; "
+            f"mdl = m.load_model(r'{path}'); print(mdl.predict(np.zeros((1, 16, 16, 1)), verbose=0).shape)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "(1, 16, 16, 1)" in out.stdout
+    with pytest.raises(FileNotFoundError, match=r"no such model file"):
+        load_model(tmp_path / "missing.keras")
