@@ -93,8 +93,11 @@ def test_timings_table_from_reports():
                        "peak_rss_mb": rss},
                       {"notebook": "02_eda.ipynb", "status": "ok", "wall_s": wall, "peak_rss_mb": rss}]}
     table = course.timings_markdown({"full": rep("full", 120, 1536), "quick": rep("quick", 6, 512, "failed")})
-    assert "| 01_wrangling | 2.0 min, 1.50 GB | failed |" in table
+    assert "| 01_wrangling | 2.0 min, 1.50 GiB | failed |" in table
     assert "| **whole course** | 4.0 min | 0.2 min |" in table
+    heavy = course.timings_markdown({"full": rep("full", 1000, 2200)})
+    assert "| 01_wrangling | 16.7 min, 2.15 GiB **over budget** |" in heavy
+    assert "| **whole course** | 33.3 min |" in heavy
     assert "full: 2026-11-22 on 2 CPU cores" in table
     assert "Not measured yet" in course.timings_markdown({})
 
@@ -104,6 +107,8 @@ def test_index_and_readme_have_timing_slots():
     assert course.cell_with_tag(nb, "timings")[1] is not None
     text = (course.ROOT / "README.md").read_text()
     assert text.count(course.TIMINGS_START) == 1 and text.count(course.TIMINGS_END) == 1
+    bench = (course.ROOT / "benchmarks" / "README.md").read_text()
+    assert bench.count(course.TIMINGS_START) == 1 and bench.count(course.TIMINGS_END) == 1
 
 
 def test_partial_runs_update_the_saved_report():

@@ -143,6 +143,9 @@ def readme_with_badges(text):
 
 
 TIMINGS_START, TIMINGS_END = "<!-- timings:start -->", "<!-- timings:end -->"
+# The free-runtime budget (Binder: 2 CPU cores, about 2 GB): per notebook in full mode, and
+# for the whole course in each mode.
+BUDGET = {"rss_mb": 2048, "notebook_s": 15 * 60, "full_total_s": 45 * 60, "quick_total_s": 10 * 60}
 
 
 def timings_markdown(reports):
@@ -161,8 +164,10 @@ def timings_markdown(reports):
             if r["notebook"] == name:
                 if r["status"] != "ok":
                     return "failed"
-                rss = "?" if r["peak_rss_mb"] is None else f"{r['peak_rss_mb'] / 1024:.2f} GB"
-                return f"{r['wall_s'] / 60:.1f} min, {rss}"
+                rss = "?" if r["peak_rss_mb"] is None else f"{r['peak_rss_mb'] / 1024:.2f} GiB"
+                over = mode == "full" and (r["wall_s"] > BUDGET["notebook_s"]
+                                           or (r["peak_rss_mb"] or 0) > BUDGET["rss_mb"])
+                return f"{r['wall_s'] / 60:.1f} min, {rss}" + (" **over budget**" if over else "")
         return "not measured"
 
     lines = ["| notebook | " + " | ".join(f"{m} mode (time, peak memory)" for m in modes) + " |",
@@ -170,7 +175,10 @@ def timings_markdown(reports):
     for name in names:
         lines.append(f"| {name.removesuffix('.ipynb')} | "
                      + " | ".join(cell(m, name) for m in modes) + " |")
-    totals = " | ".join(f"{reports[m]['total_wall_s'] / 60:.1f} min" for m in modes)
+    totals = " | ".join(
+        f"{reports[m]['total_wall_s'] / 60:.1f} min"
+        + (" **over budget**" if reports[m]["total_wall_s"] > BUDGET[f"{m}_total_s"] else "")
+        for m in modes)
     lines.append(f"| **whole course** | {totals} |")
     dates = ", ".join(f"{m}: {reports[m]['date']} on {reports[m]['cpu_count']} CPU cores" for m in modes)
     lines.append("")
@@ -192,8 +200,8 @@ def cmd_timings(args):
         if f.is_file():
             reports[mode] = json.loads(f.read_text())
     table = timings_markdown(reports)
-    readme = ROOT / "README.md"
-    readme.write_text(_replace_between(readme.read_text(), TIMINGS_START, TIMINGS_END, table))
+    for doc in (ROOT / "README.md", ROOT / "benchmarks" / "README.md"):
+        doc.write_text(_replace_between(doc.read_text(), TIMINGS_START, TIMINGS_END, table))
     index = NOTEBOOKS / "00_index.ipynb"
     nb = nbformat.read(index, as_version=4)
     _, cell = cell_with_tag(nb, "timings")
