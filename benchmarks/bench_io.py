@@ -9,21 +9,12 @@
 import argparse
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
 
+from _timing import best_of
 from segkit import data, io
-
-
-def best_of(fn, repeat=3):
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return min(times)
 
 
 def main(argv=None):
@@ -31,7 +22,7 @@ def main(argv=None):
     p.add_argument("--quick", action="store_true")
     args = p.parse_args(argv)
     n = 4 if args.quick else 40
-    t_gen = best_of(lambda: data.make_em_volume(n, (768, 1024), seed=0), repeat=1)
+    t_gen = best_of(lambda: data.make_em_volume(n, (768, 1024), seed=0), repeats=1)
     images, _ = data.make_em_volume(n, (768, 1024), seed=0)
     x = images.astype(np.float32)
     t_copy = best_of(lambda: np.copy(x))

@@ -22,7 +22,6 @@ Prints a table and exits 0 whatever the numbers are (no target is asserted).
 import argparse
 import os
 import sys
-import time
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -32,6 +31,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
+from _timing import best_of  # noqa: E402
 from segkit.models import unet  # noqa: E402
 from segkit.predict import predict_tiled, tile_positions  # noqa: E402
 
@@ -52,15 +52,6 @@ def conv_flops(model):
     return total
 
 
-def best_time(fn, repeats):
-    times = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return min(times)
-
-
 def matmul_flops(n, repeats):
     a = tf.random.normal((n, n), seed=1)
     b = tf.random.normal((n, n), seed=2)
@@ -70,7 +61,7 @@ def matmul_flops(n, repeats):
         return tf.reduce_sum(tf.linalg.matmul(a, b))
 
     mm(a, b).numpy()
-    return 2 * n ** 3 / best_time(lambda: mm(a, b).numpy(), repeats)
+    return 2 * n ** 3 / best_of(lambda: mm(a, b).numpy(), repeats)
 
 
 def main(argv=None):
@@ -93,9 +84,9 @@ def main(argv=None):
     y = (x > 0.5).astype(np.float32)
 
     model.predict(x, batch_size=batch, verbose=0)  # warm-up (tracing)
-    t_inf = best_time(lambda: model.predict(x, batch_size=batch, verbose=0), repeats)
+    t_inf = best_of(lambda: model.predict(x, batch_size=batch, verbose=0), repeats)
     model.fit(x, y, batch_size=batch, epochs=1, verbose=0)  # warm-up
-    t_train = best_time(lambda: model.fit(x, y, batch_size=batch, epochs=1, verbose=0),
+    t_train = best_of(lambda: model.fit(x, y, batch_size=batch, epochs=1, verbose=0),
                         max(1, repeats - 2))
     inf_flops = fwd * n_tiles / t_inf
     train_flops = 3 * fwd * n_tiles / t_train
@@ -126,13 +117,13 @@ def main(argv=None):
             any_size.predict_on_batch(tiles[i:i + batch])
 
     bookkeeping()
-    t_book = best_time(bookkeeping, repeats)
+    t_book = best_of(bookkeeping, repeats)
     tiled(), plain(), raw()  # warm-up
     t_tiled, t_plain, t_raw = [], [], []
     for _ in range(repeats):  # interleaved, so that load changes hit all alike
-        t_tiled.append(best_time(tiled, 1))
-        t_plain.append(best_time(plain, 1))
-        t_raw.append(best_time(raw, 1))
+        t_tiled.append(best_of(tiled, 1))
+        t_plain.append(best_of(plain, 1))
+        t_raw.append(best_of(raw, 1))
     t_tiled, t_plain, t_raw = min(t_tiled), min(t_plain), min(t_raw)
     overhead = t_tiled / t_plain - 1
     overhead_raw = t_tiled / t_raw - 1

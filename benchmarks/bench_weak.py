@@ -20,6 +20,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from _timing import best_of as _best_of  # noqa: E402
 from segkit import weak  # noqa: E402
 
 SHAPE, N_POINTS, REPEATS = (768, 1024), 100, 3
@@ -47,15 +48,7 @@ def cells(shape, n_cells, seed=0):
 
 
 def best_of(fn, repeats=None):
-    repeats = REPEATS if repeats is None else repeats
-    fn()  # warm-up: imports, caches
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
-
+    return _best_of(fn, REPEATS if repeats is None else repeats, warmup=True)
 
 def main(argv=None):
     from skimage.segmentation import flood
