@@ -4,7 +4,9 @@ import numpy as np
 import pytest
 from scipy import ndimage as ndi
 
-from segkit.weak import (binarize_borders, click_points, flood_fill_labels, flood_fill_steps,
+from segkit import data, metrics
+from segkit.weak import (EM_RECIPE, binarize_borders, click_points, clicks_from_masks,
+                         em_weak_labels, flood_fill_labels, flood_fill_steps, local_threshold,
                          read_points, region_grow)
 
 
@@ -520,3 +522,97 @@ def test_clicks_round_trip_through_fillers():
     image, labels, _ = grid_cells()
     pts = click_points(labels)
     np.testing.assert_array_equal(region_grow(image, pts, threshold=20), labels)
+
+
+# ----------------------------------------------------------------------------- EM recipe
+def test_local_threshold_finds_dark_lines_where_a_global_threshold_cannot():
+    # a bright and a dim half, each crossed by a line darker than its surroundings by 40
+    img = np.full((40, 80), 200.0)
+    img[:, 40:] = 100
+    img[20, :40] = 160  # the left line is brighter than the whole right half
+    img[20, 40:] = 60
+    t = local_threshold(img, block_size=9, offset=10)
+    below = img < t
+    assert below[20, 5:35].all() and below[20, 45:75].all()
+    flat = np.r_[0:15, 26:40]  # rows away from the lines
+    away = np.r_[0:34, 46:80]  # columns away from the step between the halves
+    assert not below[np.ix_(flat, away)].any()
+    # ...while no single threshold can: the left line (160) is brighter than the dim half
+    assert img[20, 0] > img[5, 60]
+    # no single threshold marks both lines without the dim half's flat pixels
+    stack = local_threshold(np.stack([img, img]), block_size=9, offset=10)
+    assert stack.shape == (2, 40, 80) and stack.dtype == np.float32
+    np.testing.assert_allclose(stack[1], t)
+
+
+@pytest.mark.parametrize("kwargs, error, words", [
+    ({"block_size": 8}, ValueError, "`block_size` must be odd"),
+    ({"block_size": 1}, ValueError, "`block_size` must be >= 3"),
+    ({"block_size": 9.0}, TypeError, "`block_size` must be an integer"),
+    ({"offset": float("nan")}, ValueError, "`offset` must be a finite number"),
+])
+def test_local_threshold_rejects_bad_parameters(kwargs, error, words):
+    with pytest.raises(error, match=words):
+        local_threshold(np.zeros((10, 10)), **kwargs)
+
+
+def test_clicks_from_masks_clicks_every_connected_object_per_slice():
+    m = np.zeros((2, 12, 12, 1), np.uint8)
+    m[0, 1:5, 1:5] = 1
+    m[0, 7:11, 2:10] = 1
+    m[1, 3:9, 3:9] = 1
+    pts, ids = clicks_from_masks(m, return_ids=True)
+    assert pts.tolist() == [[0, 2, 2], [0, 8, 3], [1, 5, 5]]
+    assert ids.tolist() == [1, 2, 1]
+    assert all(m[z, r, c, 0] == 1 for z, r, c in pts)
+    assert clicks_from_masks(m[0, ..., 0]).tolist() == [[2, 2], [8, 3]]
+
+
+def test_clicks_from_masks_refuses_a_label_image():
+    lab = np.zeros((6, 6), np.int32)
+    lab[1:3, 1:3], lab[4:6, 4:6] = 1, 2
+    with pytest.raises(ValueError, match="`masks` must be a binary mask"):
+        clicks_from_masks(lab)
+
+
+@pytest.fixture(scope="module")
+def em_slices():
+    images, masks = data.make_em_volume(3, (384, 512), seed=1)[:2]
+    return images, masks
+
+
+def test_em_recipe_fills_mitochondria_flood_precise_region_complete(em_slices):
+    images, masks = em_slices
+    pts = clicks_from_masks(masks)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        flood = em_weak_labels(images, pts, method="flood")
+        grown = em_weak_labels(images, pts, method="region")
+    assert flood.shape == grown.shape == images.shape and flood.dtype == np.int32
+    assert set(np.unique(flood)) <= set(range(len(pts) + 1))
+    # the per-click warnings come back as one summary per call, counting them
+    assert len(caught) <= 2
+    assert all(str(w.message).startswith("em_weak_labels(method=") for w in caught)
+    # the flood fill stays inside the mitochondria; region growing covers more of them
+    assert metrics.precision(masks, flood > 0) > 0.9
+    assert metrics.recall(masks, grown > 0) > metrics.recall(masks, flood > 0)
+    assert metrics.dice(masks, flood > 0) > 0.3 and metrics.dice(masks, grown > 0) > 0.3
+    # the recipe is the fillers with EM_RECIPE's values, nothing more
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        direct = region_grow(images, pts, **EM_RECIPE["region"])
+    np.testing.assert_array_equal(direct, grown)
+
+
+def test_em_weak_labels_overrides_and_rejects_unknown_parameters(em_slices):
+    images, masks = em_slices
+    pts = clicks_from_masks(masks)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        tight = em_weak_labels(images, pts, method="region", threshold=2.0)
+        loose = em_weak_labels(images, pts, method="region")
+    assert (tight > 0).sum() < (loose > 0).sum()
+    with pytest.raises(TypeError, match=r"unknown parameter\(s\) \['closing_radius'\]"):
+        em_weak_labels(images, pts, method="region", closing_radius=2)
+    with pytest.raises(ValueError, match="`method` must be one of"):
+        em_weak_labels(images, pts, method="watershed")
