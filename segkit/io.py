@@ -17,7 +17,7 @@ from ._validate import (as_array, as_binary, check_finite, check_int, check_ndim
 
 __all__ = [
     "read_stack", "read_mask", "read_pair", "write_stack", "to_nhwc", "Normalization",
-    "tile", "untile", "tile_grid", "split_blocks", "neighbour_leakage", "save_npz", "load_npz", "atomic_path",
+    "tile", "untile", "tile_grid", "object_tiles", "split_blocks", "neighbour_leakage", "save_npz", "load_npz", "atomic_path",
 ]
 
 
@@ -321,6 +321,56 @@ def tile(stack, size, *, pad_mode="reflect"):
         x = np.pad(x, ((0, 0), (0, ph), (0, pw), (0, 0)), mode=pad_mode)
     t = x.reshape(n, rows, size, cols, size, c).transpose(0, 1, 3, 2, 4, 5)
     return np.ascontiguousarray(t.reshape(n * rows * cols, size, size, c))
+
+
+def object_tiles(images, masks, size, *, n=None, where=None):
+    """Tiles of an image stack and its masks, keeping only tiles that hold objects.
+
+    Training on tiles of pure background teaches little and costs as much; small studies
+    (a slider panel, a weak-label comparison) keep the tiles where there is something to
+    segment. With `where`, the choice is made on another mask stack (e.g. the true masks)
+    and applied to `masks` (e.g. weak labels), so several label sets get the same tiles.
+
+    Parameters
+    ----------
+    images : (N, H, W) or (N, H, W, 1) ndarray
+        Cut with reflect padding (`tile`).
+    masks : ndarray shaped like `images`
+        {0, 1} masks (or labels), cut with zero padding.
+    size : int
+        Tile side.
+    n : int or None
+        Keep at most `n` tiles, spread evenly over the candidates in stack order (not the
+        first `n`, which would all come from the first slices); None keeps all.
+    where : ndarray shaped like `masks`, optional
+        Choose the tiles where this stack is non-zero; default `masks`.
+
+    Returns
+    -------
+    x : (K, size, size, 1) ndarray, dtype of `images`
+    y : (K, size, size, 1) float32 ndarray
+
+    Examples
+    --------
+    >>> m = np.zeros((2, 4, 4), np.uint8); m[1, 3, 3] = 1
+    >>> x, y = object_tiles(np.ones((2, 4, 4)), m, 2)
+    >>> x.shape, float(y.sum())
+    ((1, 2, 2, 1), 1.0)
+    """
+    size = check_int(size, "size", minimum=1)
+    img, msk = to_nhwc(images, "images"), to_nhwc(masks, "masks")
+    chosen = msk if where is None else to_nhwc(where, "where")
+    if img.shape[:3] != msk.shape[:3] or chosen.shape[:3] != msk.shape[:3]:
+        other = "" if where is None else f", `where` {chosen.shape}"
+        raise ValueError(f"`images`, `masks` and `where` must have the same (N, H, W); got "
+                         f"`images` {img.shape}, `masks` {msk.shape}{other}")
+    keep = np.flatnonzero(tile(chosen, size, pad_mode="constant").any(axis=(1, 2, 3)))
+    if n is not None:
+        n = check_int(n, "n", minimum=1)
+        if n < keep.size:
+            keep = keep[np.linspace(0, keep.size - 1, n).round().astype(np.int64)]
+    return (tile(img, size)[keep],
+            tile(msk, size, pad_mode="constant")[keep].astype(np.float32))
 
 
 def untile(tiles, shape):

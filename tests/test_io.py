@@ -221,3 +221,33 @@ def test_atomic_files_get_ordinary_permissions(tmp_path):
     finally:
         os.umask(umask)
     assert path.stat().st_mode & 0o777 == 0o644
+
+
+def test_object_tiles_keeps_tiles_with_objects_spread_over_the_stack():
+    images = np.arange(4 * 8 * 8, dtype=np.uint16).reshape(4, 8, 8)
+    masks = np.zeros((4, 8, 8), np.uint8)
+    for z in range(4):
+        masks[z, 1, 1] = 1  # one object in the top-left tile of every slice
+    masks[3, 6, 6] = 1
+    x, y = io.object_tiles(images, masks, 4)
+    assert x.shape == (5, 4, 4, 1) and y.dtype == np.float32
+    assert (y.reshape(5, -1).max(axis=1) == 1).all()
+    np.testing.assert_array_equal(x[0, ..., 0], images[0, :4, :4])
+    # n spreads the choice evenly: first, middle and last candidate, not the first three
+    x3, _ = io.object_tiles(images, masks, 4, n=3)
+    np.testing.assert_array_equal(x3[:, 0, 0, 0], [images[0, 0, 0], images[2, 0, 0],
+                                                   images[3, 4, 4]])
+    # `where` chooses on one mask stack and cuts another (weak labels on true-mask tiles)
+    weak = np.zeros_like(masks)
+    xw, yw = io.object_tiles(images, weak, 4, where=masks)
+    np.testing.assert_array_equal(xw, x)
+    assert yw.sum() == 0
+
+
+def test_object_tiles_rejects_mismatched_stacks():
+    with pytest.raises(ValueError, match=r"`images`, `masks` and `where` must have the same"):
+        io.object_tiles(np.zeros((2, 8, 8)), np.zeros((3, 8, 8)), 4)
+    with pytest.raises(ValueError, match=r"`where` \(1, 8, 8, 1\)"):
+        io.object_tiles(np.zeros((2, 8, 8)), np.zeros((2, 8, 8)), 4, where=np.zeros((1, 8, 8)))
+    with pytest.raises(ValueError, match="`n` must be >= 1"):
+        io.object_tiles(np.zeros((2, 8, 8)), np.ones((2, 8, 8)), 4, n=0)
