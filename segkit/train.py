@@ -10,6 +10,8 @@ The same call runs on a laptop CPU, a Colab GPU/TPU or several GPUs: pass a
 that the model's variables are created inside ``strategy.scope()``.
 """
 
+import itertools
+import logging
 import os
 import tempfile
 from pathlib import Path
@@ -22,7 +24,8 @@ from .losses import DiceMetric, IoUMetric, get_loss
 
 __all__ = [
     "train", "BestCheckpoint", "TimeLimit", "check_checkpoint_path", "dice_score",
-    "normalization_named", "run_experiment", "one_at_a_time", "study_table", "experiment_panel",
+    "normalization_named", "run_experiment", "compare_labels", "one_at_a_time", "study_table",
+    "experiment_panel",
 ]
 
 
@@ -490,13 +493,13 @@ def run_experiment(data, *, architecture="unet", depth=2, base_filters=8, learni
 
     Clears the Keras session first (so repeated calls from a widget do not pile up models),
     fits the normalisation on the training images, trains with `train` and returns the
-    Dice on the validation and test sets.
+    Dice on the validation and (if given) test sets.
 
     Parameters
     ----------
     data : dict
         ``{"train": (images, masks), "val": (images, masks), "test": (images, masks)}``,
-        raw NHWC images (e.g. uint8 tiles) and {0, 1} masks.
+        raw NHWC images (e.g. uint8 tiles) and {0, 1} masks; ``"test"`` is optional.
     architecture : {"unet", "segnet"}
     depth, base_filters : int
         Passed to `segkit.models.unet` / `segnet`.
@@ -508,17 +511,20 @@ def run_experiment(data, *, architecture="unet", depth=2, base_filters=8, learni
     Returns
     -------
     scores : dict
-        ``val_dice``, ``test_dice``, ``epochs`` run and ``seconds`` of training.
+        ``val_dice``, ``test_dice`` (with a test set), ``epochs`` run and ``seconds`` of
+        training.
     history : keras.callbacks.History
-        ``history.model`` is the trained model.
+        ``history.model`` is the trained model and ``history.normalization`` the
+        `segkit.io.Normalization` fitted on the training images (use it for any prediction).
     """
     import time
 
     from . import models
 
-    missing = {"train", "val", "test"} - set(data)
+    missing = {"train", "val"} - set(data)
     if missing:
-        raise ValueError(f"`data` needs the keys 'train', 'val' and 'test'; missing {sorted(missing)}")
+        raise ValueError(f"`data` needs the keys 'train' and 'val' (and optionally 'test'); "
+                         f"missing {sorted(missing)}")
     builders = {"unet": models.unet, "segnet": models.segnet}
     if architecture not in builders:
         raise ValueError(f"`architecture` must be 'unet' or 'segnet', got {architecture!r}")
@@ -532,13 +538,109 @@ def run_experiment(data, *, architecture="unet", depth=2, base_filters=8, learni
         epsilon=epsilon, loss=loss, batch_size=batch_size, seed=seed, verbose=verbose)
     seconds = time.perf_counter() - start
     model = history.model
-    scores = {
-        "val_dice": dice_score(model, *prepared["val"]),
-        "test_dice": dice_score(model, *prepared["test"]),
-        "epochs": len(history.history["loss"]),
-        "seconds": round(seconds, 1),
-    }
+    history.normalization = norm
+    scores = {"val_dice": dice_score(model, *prepared["val"])}
+    if "test" in prepared:
+        scores["test_dice"] = dice_score(model, *prepared["test"])
+    scores.update(epochs=len(history.history["loss"]), seconds=round(seconds, 1))
     return scores, history
+
+
+def compare_labels(label_sets, test, *, architectures=("unet", "segnet"), tile=256,
+                   overlap=32, threshold=0.5, progress=True, **knobs):
+    """Train each architecture on each label set, score all against the same true masks.
+
+    The weak-label experiment of notebook 06: the same networks, the same tiles and the same
+    training budget, only the training labels change (true masks, or masks filled from
+    clicks). Each model predicts the whole test stack by overlapping tiles
+    (`segkit.predict.predict_tiled`) with the normalisation fitted on its training tiles, and
+    `segkit.metrics.pixel_report` compares the thresholded prediction with the true test
+    masks. Validation uses each label set's own masks: a project with only clicks has no
+    true masks to choose epochs with.
+
+    Parameters
+    ----------
+    label_sets : dict of str to dict
+        ``{name: {"train": (images, masks), "val": (images, masks)}}``, e.g. ``"true"``,
+        ``"flood"``, ``"region"``: raw NHWC tiles and their {0, 1} masks.
+    test : (images, masks)
+        Raw test images of any size, ``(N, H, W)`` or ``(N, H, W, 1)``, and their true {0, 1}
+        masks.
+    architectures : sequence of {"unet", "segnet"}
+    tile, overlap : int
+        Tiling of the test prediction.
+    threshold : float
+        Probability at or above which a pixel counts as foreground.
+    progress : bool
+        Print one line per trained model (a run takes minutes).
+    **knobs
+        Passed to `run_experiment`: ``depth``, ``base_filters``, ``learning_rate``,
+        ``epsilon``, ``batch_size``, ``loss``, ``normalization``, ``epochs``, ``seed``.
+
+    Returns
+    -------
+    list of dict
+        One row per (architecture, label set), in that order: ``network``, ``labels``,
+        ``kappa``, ``balanced_auroc``, ``fnr``, ``fpr``, ``dice`` on the test stack, and the
+        ``val_dice`` (on the label set's own validation masks), ``epochs`` and ``seconds``
+        of training.
+    """
+    from ._validate import as_binary, check_same_shape
+    from .io import to_nhwc
+
+    if not isinstance(label_sets, dict) or not label_sets:
+        raise TypeError(f"`label_sets` must be a non-empty dict of name to "
+                        f"{{'train': ..., 'val': ...}}, got {type(label_sets).__name__}")
+    for name, sets in label_sets.items():
+        if not isinstance(sets, dict) or {"train", "val"} - set(sets):
+            raise ValueError(f"`label_sets[{name!r}]` must be a dict with 'train' and 'val' "
+                             f"(images, masks) pairs, got {sets!r:.80}")
+    if not isinstance(test, (tuple, list)) or len(test) != 2:
+        raise TypeError(f"`test` must be an (images, masks) pair, got {type(test).__name__}")
+    test_x = to_nhwc(test[0], "test images")
+    test_y = as_binary(to_nhwc(test[1], "test masks"), "test masks", allow_255=False)
+    check_same_shape(test_x, "test images", test_y, "test masks")
+    unknown = set(architectures) - {"unet", "segnet"}
+    if unknown or not len(architectures):
+        raise ValueError(f"`architectures` must name 'unet' and/or 'segnet', got "
+                         f"{list(architectures)!r}")
+    rows = []
+    # a fresh model per row makes TensorFlow warn about "retracing"; expected here, so quiet
+    tf_logger = logging.getLogger("tensorflow")
+    level = tf_logger.level
+    tf_logger.setLevel(logging.ERROR)
+    try:
+        for arch, name in itertools.product(architectures, label_sets):
+            rows.append(_label_row(arch, name, label_sets[name], test_x, test_y, tile=tile,
+                                   overlap=overlap, threshold=threshold, knobs=knobs))
+            if progress:
+                r = rows[-1]
+                print(f"{arch:<6} on {name:<8} labels: kappa {r['kappa']:.3f}, Dice "
+                      f"{r['dice']:.3f} ({r['epochs']} epochs, {r['seconds']:.0f} s)",
+                      flush=True)
+    finally:
+        tf_logger.setLevel(level)
+    return rows
+
+
+def _label_row(arch, name, sets, test_x, test_y, *, tile, overlap, threshold, knobs):
+    """One row of `compare_labels`: train, predict the test stack, score, free the model."""
+    import gc
+
+    from . import metrics
+    from .predict import predict_tiled
+
+    scores, history = run_experiment(
+        {"train": sets["train"], "val": sets["val"]}, architecture=arch, **knobs)
+    prob = predict_tiled(history.model, test_x, tile=tile, overlap=overlap,
+                         normalization=history.normalization)
+    report = metrics.pixel_report(test_y, prob >= threshold)
+    del history, prob
+    keras.backend.clear_session()
+    gc.collect()
+    return {"network": arch, "labels": name,
+            **{k: report[k] for k in ("kappa", "balanced_auroc", "fnr", "fpr", "dice")},
+            **scores}
 
 
 def study_table(rows, *, digits=3):
