@@ -1,5 +1,8 @@
 """Every notebook runs top to bottom from a fresh kernel, in quick mode, within memory."""
 
+import re
+
+import nbformat
 import pytest
 
 import course
@@ -10,6 +13,19 @@ QUICK_PEAK_RSS_MB = 1500
 
 NOTEBOOKS = course.notebook_paths()
 
+# What a notebook must print even in quick mode: the lesson's result is there, not just no error.
+EXPECTED_OUTPUT = {
+    "06_segnet": [r"network\s+labels\s+kappa\s+balanced_auroc\s+fnr\s+fpr"]
+    + [rf"\n{net}\s+{labels}\s+-?\d" for net in ("unet", "segnet")
+       for labels in ("true", "flood", "region")],
+}
+
+
+def printed(notebook):
+    """Everything the executed notebook printed, as one string."""
+    return "\n".join(out.get("text", "") for cell in notebook.cells
+                     for out in cell.get("outputs", []) if out.get("output_type") == "stream")
+
 
 @pytest.mark.notebook
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
@@ -18,3 +34,6 @@ def test_notebook_runs_in_quick_mode(path, tmp_path):
     assert report["status"] == "ok", report["error"][-4000:]
     assert report["peak_rss_mb"] is not None
     assert report["peak_rss_mb"] < QUICK_PEAK_RSS_MB, report
+    text = printed(nbformat.read(tmp_path / path.name, as_version=4))
+    for pattern in EXPECTED_OUTPUT.get(path.stem, []):
+        assert re.search(pattern, text), f"{path.stem} did not print {pattern!r}"
