@@ -21,7 +21,8 @@ from scipy import ndimage as ndi
 from ._validate import as_array, check_finite, check_int, check_numeric, describe
 
 __all__ = ["EPS", "binary_entropy", "mc_statistics", "mc_predict", "has_mc_dropout",
-           "object_uncertainty", "filter_uncertain", "sweep_thresholds", "filter_sweep"]
+           "object_uncertainty", "uncertainty_by_match", "filter_uncertain",
+           "sweep_thresholds", "filter_sweep"]
 
 EPS = 1e-7  # probabilities are clipped to [EPS, 1 - EPS] before logarithms
 
@@ -193,6 +194,55 @@ def object_uncertainty(labels, uncertainty):
     if ids.size == 0:
         return ids.astype(np.int64), np.empty(0)
     return ids.astype(np.int64), np.asarray(ndi.mean(u, lab, ids), float)
+
+
+def uncertainty_by_match(true_labels, labels, uncertainty, *, iou_threshold=0.5):
+    """Mean uncertainty of the true and of the false detections, apart.
+
+    The uncertainty filter can only help if the false detections are the more uncertain:
+    compare the two arrays (e.g. their medians, or histograms) before sweeping thresholds.
+
+    Parameters
+    ----------
+    true_labels, labels : (N, H, W) or (H, W) int ndarrays
+        Reference and predicted instances; in a stack each slice's objects are distinct.
+    uncertainty : float ndarray of the same shape
+    iou_threshold : float
+        A predicted object is a true detection when `segkit.metrics.match_objects` pairs it
+        with a reference object at this IoU.
+
+    Returns
+    -------
+    dict of str to 1-D ndarray
+        ``"true"``: per-object mean uncertainty of the matched predictions; ``"false"``: of
+        the unmatched ones (false detections). Either may be empty.
+
+    Examples
+    --------
+    >>> t = np.array([[1, 1, 0, 0, 0]])
+    >>> p = np.array([[1, 1, 0, 2, 2]])  # object 2 is a false detection
+    >>> u = np.array([[0.1, 0.1, 0.0, 0.6, 0.8]])
+    >>> by = uncertainty_by_match(t, p, u)
+    >>> by["true"].tolist(), by["false"].round(2).tolist()
+    ([0.1], [0.7])
+    """
+    from .metrics import match_objects
+
+    lab, u = _pair(labels, uncertainty)
+    truth = as_array(true_labels, "true_labels")
+    if truth.shape != lab.shape:
+        raise ValueError(f"`labels` (shape {lab.shape}) must have the same shape as "
+                         f"`true_labels` (shape {truth.shape})")
+    if lab.ndim not in (2, 3):
+        raise ValueError(f"`labels` must be (H, W) or (N, H, W), got {describe(lab)}")
+    matched = {tuple(r) for r in match_objects(truth, lab, iou_threshold=iou_threshold)
+               .pred_ids.tolist()}
+    out = {"true": [], "false": []}
+    planes = [(lab, u)] if lab.ndim == 2 else zip(lab, u)
+    for i, (lp, up) in enumerate(planes):
+        for j, v in zip(*object_uncertainty(lp, up)):
+            out["true" if (i, int(j)) in matched else "false"].append(float(v))
+    return {k: np.asarray(v, float) for k, v in out.items()}
 
 
 def filter_uncertain(labels, uncertainty, *, threshold):

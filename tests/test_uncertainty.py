@@ -198,3 +198,18 @@ def test_filter_sweep_iou_threshold():
 def test_sweep_bad_input(call, exc, match):
     with pytest.raises(exc, match=match):
         call(*_three_true_two_false())
+
+
+def test_uncertainty_by_match_separates_true_and_false_detections():
+    truth, pred, u = _three_true_two_false()
+    by = unc.uncertainty_by_match(truth, pred, u)
+    assert by["true"].tolist() == pytest.approx([0.1, 0.2, 0.3])
+    assert by["false"].tolist() == pytest.approx([0.6, 0.8])
+    # a stack: the matching is per slice, labels repeat across slices
+    by = unc.uncertainty_by_match(np.stack([truth, truth]), np.stack([pred, pred]),
+                                  np.stack([u, u]))
+    assert by["true"].size == 6 and by["false"].size == 4
+    empty = unc.uncertainty_by_match(truth, np.zeros_like(pred), u)
+    assert empty["true"].size == 0 and empty["false"].size == 0
+    with pytest.raises(ValueError, match=r"`labels` \(shape \(12, 12\)\) must have the same"):
+        unc.uncertainty_by_match(truth[:6], pred, u)
