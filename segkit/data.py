@@ -8,7 +8,8 @@ checksum).
 Generators
 ----------
 - `make_em_volume`: FIB-SEM-like stacks with mitochondria (3-D ellipsoids through z).
-- `make_touching_particles`: bright particles, many touching, with instance labels.
+- `make_touching_particles`: bright particles, many touching, with instance labels; optionally
+  distractors (faint blobs, debris, rings) that are not particles.
 - `make_cells`: cells with dark membrane borders and known centres (click-point weak labels).
 
 On disk, `write_em_dataset` lays a volume out like the EPFL CVLab hippocampus set:
@@ -27,7 +28,8 @@ from . import io as _io
 from ._validate import as_rng, check_int
 
 __all__ = [
-    "make_em_volume", "make_touching_particles", "make_cells", "write_em_dataset",
+    "make_em_volume", "make_touching_particles", "DISTRACTOR_KINDS", "make_cells",
+    "write_em_dataset",
     "SYNTHETIC", "REGISTRY", "RemoteDataset", "fetch", "load_dataset", "load_em_stacks",
     "EM_FILES",
 ]
@@ -239,13 +241,79 @@ def make_em_volume(n_slices=24, shape=(768, 1024), *, seed=0, mito_density=4.0,
 
 
 # ----------------------------------------------------------------------------- particles
+DISTRACTOR_KINDS = ("faint", "debris", "ring")
+
+
+def _distractor_kinds(kinds):
+    if isinstance(kinds, str):
+        kinds = (kinds,)
+    try:
+        kinds = tuple(kinds)
+    except TypeError:
+        raise TypeError(f"`distractor_kinds` must be a sequence of names from "
+                        f"{DISTRACTOR_KINDS}, got {kinds!r}") from None
+    bad = [k for k in kinds if k not in DISTRACTOR_KINDS]
+    if not kinds or bad:
+        raise ValueError(f"`distractor_kinds` must be a non-empty sequence of names from "
+                         f"{DISTRACTOR_KINDS}, got {kinds!r}")
+    return kinds
+
+
+def _draw_distractors(rng, lab, count, kinds, radius, yy, xx):
+    """Grey levels to add for `count` distractors placed in the background of `lab`.
+
+    Each distractor stays at least its extent plus 5 pixels away from every particle (the
+    image blur reaches 4 pixels), so particles and their labels are untouched. Returns the
+    added field and the distractors' own label image (1..D, D <= `count`).
+    """
+    h, w = lab.shape
+    field = np.zeros((h, w), np.float32)
+    own = np.zeros((h, w), np.int32)
+    if count == 0:
+        return field, own
+    room = ndi.distance_transform_edt(lab == 0)  # distance to the nearest particle pixel
+    placed = []  # (centre, extent)
+    for _ in range(count * 30):
+        if len(placed) == count:
+            break
+        kind = kinds[rng.integers(len(kinds))]
+        r = rng.uniform(*radius)
+        extent = 1.1 * r if kind == "debris" else r
+        c = rng.uniform([extent, extent], [h - extent, w - extent])
+        iy, ix = int(round(c[0])), int(round(c[1]))
+        if not (0 <= iy < h and 0 <= ix < w) or room[iy, ix] < extent + 5:
+            continue
+        if any(np.hypot(*(c - cj)) < extent + ej + 3 for cj, ej in placed):
+            continue
+        q = np.hypot(yy - c[0], xx - c[1]) / r
+        if kind == "faint":  # a particle at a third of the contrast, with a soft edge
+            soft = np.clip((1 - q) / 0.6, 0, 1)
+            add = rng.uniform(30, 60) * soft * soft * (3 - 2 * soft)
+        elif kind == "debris":  # irregular outline, mottled texture
+            ang = np.arctan2(yy - c[0], xx - c[1])
+            edge = 0.8 + sum(rng.uniform(0, 0.1) * np.cos(k * ang + rng.uniform(0, 2 * np.pi))
+                             for k in (2, 3, 4))  # between 0.5 and 1.1 radii
+            texture = ndi.gaussian_filter(rng.standard_normal((h, w)).astype(np.float32), 1.0)
+            texture /= texture.std() + 1e-12
+            add = (q < edge) * rng.uniform(45, 90) * np.clip(1 + 0.5 * texture, 0, None)
+        else:  # "ring": a hollow shell, bright rim and a background-dark centre
+            add = ((q > 0.55) & (q < 1)) * rng.uniform(70, 110)
+        placed.append((c, extent))
+        field += add.astype(np.float32)
+        own[(add > 0) & (own == 0)] = len(placed)
+    return field, own
+
+
 def make_touching_particles(n_images=4, shape=(256, 256), *, seed=0, n_particles=30,
-                            radius=(8.0, 15.0), touching=0.6, noise=12.0):
+                            radius=(8.0, 15.0), touching=0.6, noise=12.0, distractors=0,
+                            distractor_kinds=DISTRACTOR_KINDS, return_distractors=False):
     """Bright round particles on a dark background, many touching, with instance labels.
 
     Touching particles meet without a dark gap, so connected components of a perfect
     foreground mask merge them; separating them needs a distance map and watershed
-    (notebook 08).
+    (notebook 08). With `distractors`, each image also holds things that are *not*
+    particles and are labelled background: sources of false detections for a network that
+    never saw them (notebook 08 filters them by their Monte-Carlo uncertainty).
 
     Parameters
     ----------
@@ -260,28 +328,53 @@ def make_touching_particles(n_images=4, shape=(256, 256), *, seed=0, n_particles
         Fraction of particles placed against an earlier one.
     noise : float
         Gaussian noise standard deviation in grey levels.
+    distractors : int
+        Distractors per image (fewer if the background has no room), placed at least 5 pixels
+        away from every particle. 0 (the default) gives exactly the images of earlier
+        versions; any number leaves the particles, the labels and the image away from the
+        distractors unchanged (the distractors draw from their own random stream).
+    distractor_kinds : sequence of str
+        Drawn uniformly from: ``"faint"`` (a round blob at a third to a half of a particle's
+        contrast, with a soft edge), ``"debris"`` (an irregular outline with a mottled
+        texture, 0.5 to 1.1 radii from its centre), ``"ring"`` (a bright rim with a dark centre).
+        Their sizes follow `radius`.
+    return_distractors : bool
+        Also return the distractors' own label image.
 
     Returns
     -------
     images : (n_images, H, W) uint8 ndarray
     labels : (n_images, H, W) int32 ndarray
-        0 background, 1..K particles (numbered per image).
+        0 background (distractors included), 1..K particles (numbered per image).
+    distractor_labels : (n_images, H, W) int32 ndarray
+        Only with `return_distractors`: 0 elsewhere, 1..D distractors (numbered per image).
 
     Examples
     --------
     >>> images, labels = make_touching_particles(1, (64, 64), seed=0, n_particles=5)
     >>> labels.dtype, int(labels.max()) >= 2
     (dtype('int32'), True)
+    >>> _, labels = make_touching_particles(1, (96, 96), seed=0, n_particles=5)
+    >>> _, same, debris = make_touching_particles(1, (96, 96), seed=0, n_particles=5,
+    ...                                           distractors=2, return_distractors=True)
+    >>> bool((same == labels).all()), int(debris.max()), bool((labels[debris > 0] == 0).all())
+    (True, 2, True)
     """
     n = check_int(n_images, "n_images", minimum=1)
     h, w = _shape2(shape)
     k = check_int(n_particles, "n_particles", minimum=1)
+    n_distractors = check_int(distractors, "distractors", minimum=0)
+    kinds = _distractor_kinds(distractor_kinds)
     r_lo, r_hi = (float(r) for r in radius)
     if not 1 <= r_lo <= r_hi:
         raise ValueError(f"`radius` must be (low, high) with 1 <= low <= high, got {radius!r}")
     rng = as_rng(seed, "seed")
+    # the distractors' own stream: adding them changes nothing else (spawning does not
+    # advance `rng`)
+    drng = rng.spawn(1)[0] if n_distractors else None
     images = np.empty((n, h, w), np.uint8)
     labels = np.zeros((n, h, w), np.int32)
+    debris = np.zeros((n, h, w), np.int32)
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
     for i in range(n):
         centres, radii = [], []
@@ -314,9 +407,15 @@ def make_touching_particles(n_images=4, shape=(256, 256), *, seed=0, n_particles
         shading = np.where(lab > 0, np.sqrt(np.clip(1 - best ** 2, 0, 1)), 0)
         img = 60 + 8 * _upsample(_smooth_field(rng, (h // 8, w // 8), 1.5), (h, w))
         img = img + (lab > 0) * (95 + 45 * shading)
+        if n_distractors:
+            extra, debris[i] = _draw_distractors(drng, lab, n_distractors, kinds,
+                                                 (r_lo, r_hi), yy, xx)
+            img = img + extra
         img = ndi.gaussian_filter(img, 1.0) + noise * rng.standard_normal((h, w))
         images[i] = _to_uint8(img)
         labels[i] = lab
+    if return_distractors:
+        return images, labels, debris
     return images, labels
 
 

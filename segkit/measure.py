@@ -7,6 +7,7 @@ when pandas is around, and `write_csv` writes (atomically) when it is not.
 """
 
 import csv
+import math
 
 import numpy as np
 
@@ -16,7 +17,7 @@ from .io import atomic_path
 
 __all__ = [
     "object_table", "centroids", "histogram_pair", "cosine_distance", "rdf",
-    "compare_distributions", "write_csv",
+    "compare_distributions", "summarize", "write_csv",
 ]
 
 _SHAPE_COLUMNS = ("area", "equivalent_diameter", "perimeter", "major_axis", "minor_axis",
@@ -329,6 +330,61 @@ def compare_distributions(true_labels, pred_labels, *, pixel_size=1.0, min_area=
     out["rdf_rmse"] = float(np.sqrt(np.mean((g_t[ok] - g_p[ok]) ** 2))) if ok.any() else np.nan
     out["n_true"] = int(tt["area"].size)
     out["n_pred"] = int(tp["area"].size)
+    return out
+
+
+# ----------------------------------------------------------------------------- summary
+_STATISTICS = {"median": np.median, "mean": np.mean}
+
+
+def summarize(table, *, columns=("area", "equivalent_diameter", "aspect_ratio"),
+              statistic="median"):
+    """One number per column of an `object_table`: its median (or mean) over the objects.
+
+    An empty table (no object measured, e.g. a network that predicts nothing yet) gives
+    NaN for every column, without NumPy's "Mean of empty slice" warning; ``count`` says why.
+
+    Parameters
+    ----------
+    table : dict of str to 1-D ndarray
+        As returned by `object_table`.
+    columns : sequence of str
+        Columns to summarise.
+    statistic : {"median", "mean"}
+
+    Returns
+    -------
+    dict
+        ``count`` (number of objects, int), then one float per column.
+
+    Examples
+    --------
+    >>> t = {"area": np.array([4.0, 9.0, 25.0]), "aspect_ratio": np.array([1.0, 1.0, 2.0])}
+    >>> summarize(t, columns=["area", "aspect_ratio"])
+    {'count': 3, 'area': 9.0, 'aspect_ratio': 1.0}
+    >>> summarize({"area": np.empty(0)}, columns=["area"])
+    {'count': 0, 'area': nan}
+    """
+    if not isinstance(table, dict) or not table:
+        raise TypeError(f"`table` must be a non-empty dict of 1-D arrays (an object_table), "
+                        f"got {describe(table)}")
+    if isinstance(columns, str):
+        columns = [columns]
+    missing = [c for c in columns if c not in table]
+    if missing:
+        raise ValueError(f"`columns` must name columns of `table` {sorted(table)}, got "
+                         f"{missing}")
+    if statistic not in _STATISTICS:
+        raise ValueError(f"`statistic` must be one of {sorted(_STATISTICS)}, got {statistic!r}")
+    cols = {c: np.asarray(table[c], float).ravel() for c in columns}
+    lengths = {np.asarray(v).size for v in table.values()}
+    if len(lengths) != 1:
+        raise ValueError(f"`table` columns must have one length, got "
+                         f"{ {k: np.asarray(v).size for k, v in table.items()} }")
+    count = lengths.pop()
+    out = {"count": int(count)}
+    for c, v in cols.items():
+        out[c] = float(_STATISTICS[statistic](v)) if v.size else math.nan
     return out
 
 

@@ -13,13 +13,16 @@ foreground probabilities ``p_t`` of a pixel (Gal and Ghahramani 2016; Kendall an
   the concavity of H, exactly 0 when every sample is the same.
 """
 
+import numbers
+
 import numpy as np
 from scipy import ndimage as ndi
 
 from ._validate import as_array, check_finite, check_int, check_numeric, describe
 
 __all__ = ["EPS", "binary_entropy", "mc_statistics", "mc_predict", "has_mc_dropout",
-           "object_uncertainty", "filter_uncertain", "filter_sweep"]
+           "object_uncertainty", "uncertainty_by_match", "filter_uncertain",
+           "sweep_thresholds", "filter_sweep"]
 
 EPS = 1e-7  # probabilities are clipped to [EPS, 1 - EPS] before logarithms
 
@@ -193,6 +196,55 @@ def object_uncertainty(labels, uncertainty):
     return ids.astype(np.int64), np.asarray(ndi.mean(u, lab, ids), float)
 
 
+def uncertainty_by_match(true_labels, labels, uncertainty, *, iou_threshold=0.5):
+    """Mean uncertainty of the true and of the false detections, apart.
+
+    The uncertainty filter can only help if the false detections are the more uncertain:
+    compare the two arrays (e.g. their medians, or histograms) before sweeping thresholds.
+
+    Parameters
+    ----------
+    true_labels, labels : (N, H, W) or (H, W) int ndarrays
+        Reference and predicted instances; in a stack each slice's objects are distinct.
+    uncertainty : float ndarray of the same shape
+    iou_threshold : float
+        A predicted object is a true detection when `segkit.metrics.match_objects` pairs it
+        with a reference object at this IoU.
+
+    Returns
+    -------
+    dict of str to 1-D ndarray
+        ``"true"``: per-object mean uncertainty of the matched predictions; ``"false"``: of
+        the unmatched ones (false detections). Either may be empty.
+
+    Examples
+    --------
+    >>> t = np.array([[1, 1, 0, 0, 0]])
+    >>> p = np.array([[1, 1, 0, 2, 2]])  # object 2 is a false detection
+    >>> u = np.array([[0.1, 0.1, 0.0, 0.6, 0.8]])
+    >>> by = uncertainty_by_match(t, p, u)
+    >>> by["true"].tolist(), by["false"].round(2).tolist()
+    ([0.1], [0.7])
+    """
+    from .metrics import match_objects
+
+    lab, u = _pair(labels, uncertainty)
+    truth = as_array(true_labels, "true_labels")
+    if truth.shape != lab.shape:
+        raise ValueError(f"`labels` (shape {lab.shape}) must have the same shape as "
+                         f"`true_labels` (shape {truth.shape})")
+    if lab.ndim not in (2, 3):
+        raise ValueError(f"`labels` must be (H, W) or (N, H, W), got {describe(lab)}")
+    matched = {tuple(r) for r in match_objects(truth, lab, iou_threshold=iou_threshold)
+               .pred_ids.tolist()}
+    out = {"true": [], "false": []}
+    planes = [(lab, u)] if lab.ndim == 2 else zip(lab, u)
+    for i, (lp, up) in enumerate(planes):
+        for j, v in zip(*object_uncertainty(lp, up)):
+            out["true" if (i, int(j)) in matched else "false"].append(float(v))
+    return {k: np.asarray(v, float) for k, v in out.items()}
+
+
 def filter_uncertain(labels, uncertainty, *, threshold):
     """Remove the objects whose mean uncertainty is above `threshold`.
 
@@ -209,7 +261,11 @@ def filter_uncertain(labels, uncertainty, *, threshold):
     array([[1, 1, 0]])
     """
     lab, u = _pair(labels, uncertainty)
+    if isinstance(threshold, (bool, str, bytes)) or not isinstance(threshold, numbers.Real):
+        raise TypeError(f"`threshold` must be a number, got {threshold!r}")
     threshold = float(threshold)
+    if np.isnan(threshold):
+        raise ValueError("`threshold` must not be NaN")
     out = lab.copy()
     planes = [(out, u)] if lab.ndim == 2 else zip(out, u)
     for lp, up in planes:
@@ -219,8 +275,59 @@ def filter_uncertain(labels, uncertainty, *, threshold):
     return out
 
 
-def filter_sweep(true_labels, labels, uncertainty, *, thresholds):
-    """Average precision of `labels` after `filter_uncertain` at each threshold.
+def _slice_means(lab, u):
+    """Per-object means of every slice of a label image or stack, pooled (slices apart)."""
+    planes = [(lab, u)] if lab.ndim == 2 else zip(lab, u)
+    means = [object_uncertainty(lp, up)[1] for lp, up in planes]
+    return np.concatenate(means) if means else np.empty(0)
+
+
+def sweep_thresholds(labels, uncertainty, *, n=None):
+    """Thresholds for `filter_sweep`: the objects' own mean uncertainties.
+
+    Parameters
+    ----------
+    labels : (N, H, W) or (H, W) int ndarray
+        Predicted instances; in a stack each slice's objects are distinct.
+    uncertainty : float ndarray of the same shape
+    n : int, optional
+        Return `n` evenly spaced quantiles of the per-object means instead of every distinct
+        value (a coarser sweep when there are many objects).
+
+    Returns
+    -------
+    (K,) float ndarray
+        Ascending. The first keeps only the least uncertain object(s), the last keeps every
+        object (`filter_uncertain` removes means strictly above the threshold). A single
+        ``0.0`` when there is no object: then every threshold gives the same result.
+
+    Examples
+    --------
+    >>> lab = np.array([[1, 1, 0, 2, 3]])
+    >>> u = np.array([[0.1, 0.3, 0.0, 0.5, 0.3]])  # object means 0.2, 0.5, 0.3
+    >>> sweep_thresholds(lab, u).tolist()
+    [0.2, 0.3, 0.5]
+    >>> sweep_thresholds(lab, u, n=2).tolist()
+    [0.2, 0.5]
+    """
+    lab, u = _pair(labels, uncertainty)
+    if lab.ndim not in (2, 3):
+        raise ValueError(f"`labels` must be (H, W) or (N, H, W), got {describe(lab)}")
+    means = _slice_means(lab, u)
+    if means.size == 0:
+        return np.zeros(1)
+    if n is None:
+        return np.unique(means)
+    n = check_int(n, "n", minimum=2)
+    return np.unique(np.quantile(means, np.linspace(0, 1, n)))
+
+
+def filter_sweep(true_labels, labels, uncertainty, *, thresholds, iou_threshold=0.5):
+    """Average precision, precision and recall of `labels` after `filter_uncertain`.
+
+    Removing uncertain objects helps only where the uncertain objects are the wrong ones:
+    precision rises as false detections go, recall falls as true objects go, and AP (which
+    counts both) peaks in between when the false detections are the more uncertain.
 
     Parameters
     ----------
@@ -229,12 +336,17 @@ def filter_sweep(true_labels, labels, uncertainty, *, thresholds):
     uncertainty : float ndarray of the same shape
         E.g. ``mc_predict(...)["mutual_info"]``.
     thresholds : 1-D array_like of float
+        E.g. `sweep_thresholds`.
+    iou_threshold : float
+        Matching threshold of ``precision`` and ``recall`` (`segkit.metrics.match_objects`).
 
     Returns
     -------
     dict of str to (len(thresholds),) ndarray
         ``threshold``, ``ap`` (mean over IoU 0.5..0.95, `segkit.metrics.average_precision`),
-        ``ap50``, ``kept`` (fraction of the predicted objects kept).
+        ``ap50``, ``precision`` and ``recall`` at `iou_threshold` (precision NaN where no
+        object is kept: it is undefined), ``kept`` (fraction of the predicted objects kept;
+        0 when there is none) and ``n_kept`` (their number).
 
     Examples
     --------
@@ -244,20 +356,35 @@ def filter_sweep(true_labels, labels, uncertainty, *, thresholds):
     >>> sweep = filter_sweep(t, p, u, thresholds=[0.5, 1.0])
     >>> sweep["ap50"].tolist(), sweep["kept"].tolist()
     ([0.5, 0.3333333333333333], [0.5, 1.0])
+    >>> sweep["precision"].tolist(), sweep["recall"].tolist()
+    ([1.0, 0.5], [0.5, 0.5])
     """
-    from .metrics import average_precision
+    from .metrics import average_precision, match_objects
 
-    thresholds = np.asarray(thresholds, float).ravel()
+    th = check_finite(check_numeric(as_array(thresholds, "thresholds"), "thresholds"),
+                      "thresholds")
+    if th.ndim != 1 or th.size == 0:
+        raise ValueError(f"`thresholds` must be a non-empty 1-D sequence, got {describe(th)}")
     lab, u = _pair(labels, uncertainty)
-    total = max(_count(lab), 1)
-    rows = {"threshold": thresholds, "ap": [], "ap50": [], "kept": []}
-    for t in thresholds:
+    truth = as_array(true_labels, "true_labels")
+    if truth.shape != lab.shape:
+        raise ValueError(f"`labels` (shape {lab.shape}) must have the same shape as "
+                         f"`true_labels` (shape {truth.shape})")
+    total = _count(lab)
+    rows = {k: [] for k in ("ap", "ap50", "precision", "recall", "kept", "n_kept")}
+    for t in th.astype(float):
         kept = filter_uncertain(lab, u, threshold=t)
-        ap = average_precision(true_labels, kept)
+        ap = average_precision(truth, kept)
+        m = match_objects(truth, kept, iou_threshold=iou_threshold)
         rows["ap"].append(ap.ap)
         rows["ap50"].append(ap.ap50)
-        rows["kept"].append(_count(kept) / total)
-    return {k: np.asarray(v, float) for k, v in rows.items()}
+        rows["precision"].append(m.precision if m.n_pred else np.nan)
+        rows["recall"].append(m.recall)
+        rows["n_kept"].append(m.n_pred)
+        rows["kept"].append(m.n_pred / max(total, 1))
+    out = {"threshold": th.astype(float)}
+    out.update({k: np.asarray(v, np.int64 if k == "n_kept" else float) for k, v in rows.items()})
+    return out
 
 
 def _count(lab):

@@ -73,6 +73,86 @@ def test_touching_particles_touch_and_are_labelled():
     np.testing.assert_array_equal(labels, again[1])
 
 
+@pytest.fixture(scope="module")
+def particles_with_distractors():
+    kw = dict(seed=3, n_particles=12)
+    clean = data.make_touching_particles(3, (128, 128), **kw)
+    dirty = data.make_touching_particles(3, (128, 128), distractors=4, return_distractors=True,
+                                         **kw)
+    return clean, dirty
+
+
+def test_distractors_are_background_and_leave_particles_alone(particles_with_distractors):
+    (images, labels), (images_d, labels_d, debris) = particles_with_distractors
+    assert debris.shape == labels.shape and debris.dtype == np.int32
+    np.testing.assert_array_equal(labels_d, labels)  # same particles, same labels
+    assert (labels[debris > 0] == 0).all()  # a distractor is background
+    for d in debris:
+        k = int(d.max())
+        assert 1 <= k <= 4 and set(np.unique(d).tolist()) == set(range(k + 1))
+    changed = images_d != images
+    assert changed.any() and not (changed & (labels > 0)).any()  # particles look the same
+    # every change lies near a distractor (the image blur reaches 4 pixels) ...
+    near = np.stack([ndi.binary_dilation(d > 0, iterations=5) for d in debris])
+    assert not (changed & ~near).any()
+    # ... and every distractor is there to see: brighter than the background around it
+    for img, d in zip(images_d.astype(float), debris):
+        for j in range(1, d.max() + 1):
+            ring = ndi.binary_dilation(d == j, iterations=4) & ~ndi.binary_dilation(d > 0)
+            assert img[d == j].mean() > img[ring].mean() + 10
+
+
+def test_distractors_are_deterministic_and_follow_the_seed(particles_with_distractors):
+    _, (images_d, labels_d, debris) = particles_with_distractors
+    again = data.make_touching_particles(3, (128, 128), seed=3, n_particles=12, distractors=4,
+                                         return_distractors=True)
+    for a, b in zip((images_d, labels_d, debris), again):
+        np.testing.assert_array_equal(a, b)
+    other = data.make_touching_particles(3, (128, 128), seed=4, n_particles=12, distractors=4,
+                                         return_distractors=True)
+    assert not np.array_equal(other[2], debris)
+
+
+@pytest.mark.parametrize("kind", data.DISTRACTOR_KINDS)
+def test_each_distractor_kind(kind):
+    images, labels = data.make_touching_particles(1, (96, 96), seed=0, n_particles=4)
+    images_d, labels_d, debris = data.make_touching_particles(
+        1, (96, 96), seed=0, n_particles=4, distractors=2, distractor_kinds=[kind],
+        return_distractors=True)
+    np.testing.assert_array_equal(labels_d, labels)
+    assert debris.max() >= 1 and (images_d != images).any()
+    inside = images_d[debris > 0].astype(float)
+    if kind == "faint":  # dimmer than a particle
+        assert inside.mean() < images[labels > 0].mean() - 20
+
+
+def test_no_distractors_by_default_and_none_without_room():
+    plain = data.make_touching_particles(1, (64, 64), seed=0, n_particles=5)
+    images, labels, debris = data.make_touching_particles(1, (64, 64), seed=0, n_particles=5,
+                                                          return_distractors=True)
+    np.testing.assert_array_equal(images, plain[0])
+    assert not debris.any()
+    # a crowded image has no room: fewer distractors (here none), nothing else changes
+    crowded = data.make_touching_particles(1, (32, 32), seed=0, n_particles=30, radius=(8, 9),
+                                           distractors=3, return_distractors=True)
+    assert not crowded[2].any()
+    np.testing.assert_array_equal(crowded[1], data.make_touching_particles(
+        1, (32, 32), seed=0, n_particles=30, radius=(8, 9))[1])
+
+
+@pytest.mark.parametrize("kwargs, exc, match", [
+    (dict(distractors=-1), ValueError, r"`distractors` must be >= 0, got -1"),
+    (dict(distractors=1.5), TypeError, r"`distractors` must be an integer, got 1.5"),
+    (dict(distractors=1, distractor_kinds=["faint", "dust"]), ValueError,
+     r"`distractor_kinds` must be a non-empty sequence of names from .*'dust'"),
+    (dict(distractors=1, distractor_kinds=[]), ValueError, r"`distractor_kinds` must be a non"),
+    (dict(distractors=1, distractor_kinds=3), TypeError, r"`distractor_kinds` must be a seq"),
+])
+def test_distractors_bad_input(kwargs, exc, match):
+    with pytest.raises(exc, match=match):
+        data.make_touching_particles(1, (64, 64), **kwargs)
+
+
 def test_cells_have_membranes_and_centres_inside():
     images, labels, centres = data.make_cells(2, (128, 128), seed=0, n_cells=12)
     assert centres.shape[1] == 3 and len(centres) == labels[0].max() + labels[1].max()

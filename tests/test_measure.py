@@ -177,3 +177,36 @@ def test_bad_other_arguments(tmp_path):
         measure.rdf(_square(), r_max=50)
     with pytest.raises(ValueError, match=r"`table` columns must have one length"):
         measure.write_csv({"a": [1, 2], "b": [1]}, tmp_path / "x.csv")
+
+
+def test_summarize_medians_and_means():
+    stack = np.stack([_square(), _square(4), _square(6)])
+    t = measure.object_table(stack, pixel_size=2.0)
+    s = measure.summarize(t)
+    assert s == {"count": 3, "area": 144.0, "equivalent_diameter": pytest.approx(
+        2 * math.sqrt(144 / math.pi)), "aspect_ratio": pytest.approx(1.0)}
+    assert measure.summarize(t, columns="area", statistic="mean") == {
+        "count": 3, "area": pytest.approx((400 + 64 + 144) / 3)}
+
+
+def test_summarize_empty_table_is_nan_without_warnings():
+    # pytest turns warnings into errors: NumPy's "Mean of empty slice" would fail this test
+    empty = measure.object_table(np.zeros((2, 16, 16), np.int32))
+    for statistic in ("median", "mean"):
+        s = measure.summarize(empty, statistic=statistic)
+        assert s["count"] == 0 and all(math.isnan(s[c]) for c in s if c != "count")
+
+
+@pytest.mark.parametrize("kwargs, exc, match", [
+    (dict(table=[1, 2]), TypeError, r"`table` must be a non-empty dict of 1-D arrays"),
+    (dict(table={}), TypeError, r"`table` must be a non-empty dict"),
+    (dict(table={"area": [1.0]}, columns=["size"]), ValueError,
+     r"`columns` must name columns of `table` \['area'\], got \['size'\]"),
+    (dict(table={"area": [1.0]}, columns=["area"], statistic="mode"), ValueError,
+     r"`statistic` must be one of \['mean', 'median'\], got 'mode'"),
+    (dict(table={"area": [1.0], "label": [1, 2]}, columns=["area"]), ValueError,
+     r"`table` columns must have one length"),
+])
+def test_summarize_bad_input(kwargs, exc, match):
+    with pytest.raises(exc, match=match):
+        measure.summarize(**kwargs)

@@ -103,3 +103,113 @@ def test_filter_sweep_extremes():
     sweep = unc.filter_sweep(t, p, u, thresholds=[-1.0, 0.5, 2.0])
     assert sweep["kept"].tolist() == [0.0, 0.5, 1.0]
     assert sweep["ap50"].tolist() == pytest.approx([0.0, 0.5, 1 / 3])
+
+
+def _three_true_two_false():
+    """Three true particles found exactly, two false detections; the false ones are unsure."""
+    truth = np.zeros((12, 12), np.int32)
+    truth[1:4, 1:4], truth[1:4, 6:9], truth[7:10, 1:4] = 1, 2, 3
+    pred = truth.copy()
+    pred[7:10, 6:8], pred[10:12, 9:12] = 4, 5  # nothing there in the reference
+    u = np.zeros(pred.shape)
+    for label, value in {1: 0.1, 2: 0.2, 3: 0.3, 4: 0.6, 5: 0.8}.items():
+        u[pred == label] = value
+    return truth, pred, u
+
+
+def test_sweep_thresholds_are_the_objects_means():
+    _, pred, u = _three_true_two_false()
+    assert unc.sweep_thresholds(pred, u).tolist() == pytest.approx([0.1, 0.2, 0.3, 0.6, 0.8])
+    assert unc.sweep_thresholds(pred, u, n=3).tolist() == pytest.approx([0.1, 0.3, 0.8])
+    # a stack: label 1 of slice 0 and label 1 of slice 1 are two objects
+    stack, us = np.stack([pred, pred]), np.stack([u, u + 0.05])
+    assert unc.sweep_thresholds(stack, us).size == 10
+    # no object: one threshold, every one would give the same
+    assert unc.sweep_thresholds(np.zeros((4, 4), int), np.zeros((4, 4))).tolist() == [0.0]
+
+
+def test_filter_raises_precision_when_the_uncertain_objects_are_false():
+    truth, pred, u = _three_true_two_false()
+    sweep = unc.filter_sweep(truth, pred, u, thresholds=unc.sweep_thresholds(pred, u))
+    assert sweep["n_kept"].tolist() == [1, 2, 3, 4, 5]
+    assert sweep["kept"].tolist() == pytest.approx([0.2, 0.4, 0.6, 0.8, 1.0])
+    # the false detections go first: precision 3/5 unfiltered, 1 once they are removed
+    assert sweep["precision"].tolist() == pytest.approx([1, 1, 1, 0.75, 0.6])
+    assert sweep["recall"].tolist() == pytest.approx([1 / 3, 2 / 3, 1, 1, 1])
+    # TP / (TP + FP + FN): rises while true objects come back, peaks, falls with the false
+    assert sweep["ap"].tolist() == pytest.approx([1 / 3, 2 / 3, 1, 0.75, 0.6])
+    assert sweep["ap50"].tolist() == pytest.approx(sweep["ap"].tolist())
+    best = int(np.argmax(sweep["ap"]))
+    assert 0 < best < len(sweep["ap"]) - 1 and sweep["threshold"][best] == pytest.approx(0.3)
+
+
+def test_filter_cannot_help_when_the_uncertain_objects_are_true():
+    truth, pred, u = _three_true_two_false()
+    u = u.max() - u  # now the false detections are the surest
+    sweep = unc.filter_sweep(truth, pred, u, thresholds=unc.sweep_thresholds(pred, u))
+    # removing objects only ever costs: AP never falls as more are kept, best unfiltered
+    assert np.all(np.diff(sweep["ap"]) >= 0) and sweep["ap"][-1] > sweep["ap"][-2]
+    assert sweep["precision"][0] == 0 and sweep["precision"][-1] == pytest.approx(0.6)
+
+
+def test_filter_sweep_nothing_kept_and_nothing_predicted():
+    truth, pred, u = _three_true_two_false()
+    sweep = unc.filter_sweep(truth, pred, u, thresholds=[0.0])
+    assert sweep["n_kept"].tolist() == [0] and np.isnan(sweep["precision"][0])
+    assert sweep["recall"].tolist() == [0.0] and sweep["ap"].tolist() == [0.0]
+    empty = np.zeros_like(pred)
+    sweep = unc.filter_sweep(truth, empty, u, thresholds=unc.sweep_thresholds(empty, u))
+    assert sweep["kept"].tolist() == [0.0] and np.isnan(sweep["precision"][0])
+
+
+def test_filter_sweep_iou_threshold():
+    t = np.array([[1, 1, 1, 1, 0]])
+    p = np.array([[1, 1, 0, 0, 0]])  # IoU 0.5
+    u = np.zeros(t.shape)
+    assert unc.filter_sweep(t, p, u, thresholds=[1.0])["precision"].tolist() == [1.0]
+    strict = unc.filter_sweep(t, p, u, thresholds=[1.0], iou_threshold=0.6)
+    assert strict["precision"].tolist() == [0.0] and strict["recall"].tolist() == [0.0]
+
+
+@pytest.mark.parametrize("call, exc, match", [
+    (lambda t, p, u: unc.filter_sweep(t, p, u, thresholds=[]), ValueError,
+     r"`thresholds` must be a non-empty 1-D sequence"),
+    (lambda t, p, u: unc.filter_sweep(t, p, u, thresholds=[[0.1, 0.2]]), ValueError,
+     r"`thresholds` must be a non-empty 1-D sequence, got .*shape \(1, 2\)"),
+    (lambda t, p, u: unc.filter_sweep(t, p, u, thresholds=[np.nan]), ValueError,
+     r"`thresholds`"),
+    (lambda t, p, u: unc.filter_sweep(t, p, u, thresholds=["a"]), TypeError, r"`thresholds`"),
+    (lambda t, p, u: unc.filter_sweep(t[:6], p, u, thresholds=[0.5]), ValueError,
+     r"`labels` \(shape \(12, 12\)\) must have the same shape as `true_labels` "
+     r"\(shape \(6, 12\)\)"),
+    (lambda t, p, u: unc.filter_sweep(t, p, u[:6], thresholds=[0.5]), ValueError,
+     r"`uncertainty` \(shape \(6, 12\)\) must have the same shape as `labels`"),
+    (lambda t, p, u: unc.filter_sweep(t, p, u, thresholds=[0.5], iou_threshold=0),
+     ValueError, r"`iou_threshold` must be a number in \(0, 1\]"),
+    (lambda t, p, u: unc.filter_uncertain(p, u, threshold="0.5"), TypeError,
+     r"`threshold` must be a number, got '0.5'"),
+    (lambda t, p, u: unc.filter_uncertain(p, u, threshold=np.nan), ValueError,
+     r"`threshold` must not be NaN"),
+    (lambda t, p, u: unc.sweep_thresholds(p, u, n=1), ValueError, r"`n` must be >= 2, got 1"),
+    (lambda t, p, u: unc.sweep_thresholds(p, u, n=2.0), TypeError, r"`n` must be an integer"),
+    (lambda t, p, u: unc.sweep_thresholds(p.astype(float), u), TypeError,
+     r"`labels` must be an integer label image"),
+])
+def test_sweep_bad_input(call, exc, match):
+    with pytest.raises(exc, match=match):
+        call(*_three_true_two_false())
+
+
+def test_uncertainty_by_match_separates_true_and_false_detections():
+    truth, pred, u = _three_true_two_false()
+    by = unc.uncertainty_by_match(truth, pred, u)
+    assert by["true"].tolist() == pytest.approx([0.1, 0.2, 0.3])
+    assert by["false"].tolist() == pytest.approx([0.6, 0.8])
+    # a stack: the matching is per slice, labels repeat across slices
+    by = unc.uncertainty_by_match(np.stack([truth, truth]), np.stack([pred, pred]),
+                                  np.stack([u, u]))
+    assert by["true"].size == 6 and by["false"].size == 4
+    empty = unc.uncertainty_by_match(truth, np.zeros_like(pred), u)
+    assert empty["true"].size == 0 and empty["false"].size == 0
+    with pytest.raises(ValueError, match=r"`labels` \(shape \(12, 12\)\) must have the same"):
+        unc.uncertainty_by_match(truth[:6], pred, u)
