@@ -164,3 +164,102 @@ def as_slice(x, name, *, hint="pass one slice of a stack"):
             )
         x = x[..., 0]
     return x
+
+
+def check_real(value, name, *, low=None, high=None, low_open=False, high_open=False,
+               allow_none=False):
+    """A finite real number as float, optionally within bounds; strings and bools are refused.
+
+    `low`/`high` are inclusive unless `low_open`/`high_open`. The message names the argument
+    and the interval, e.g. ``` `threshold` must be a number in [0, 1], got 1.5 ```.
+
+    >>> check_real(0.25, "p", low=0, high=1)
+    0.25
+    >>> check_real(0, "sigma", low=0, low_open=True)
+    Traceback (most recent call last):
+    ...
+    ValueError: `sigma` must be a number > 0, got 0
+    """
+    if value is None and allow_none:
+        return None
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"`{name}` must be a real number, got {value!r}"
+                        + (" (or None)" if allow_none else ""))
+    v = float(value)
+    bounded = (low is None or (v > low if low_open else v >= low)) and \
+              (high is None or (v < high if high_open else v <= high))
+    if not np.isfinite(v) or not bounded:
+        raise ValueError(f"`{name}` must be a {_interval(low, high, low_open, high_open)}, "
+                         f"got {value!r}")
+    return v
+
+
+def _interval(low, high, low_open, high_open):
+    if low is not None and high is not None:
+        return (f"number in {'(' if low_open else '['}{low:g}, {high:g}"
+                f"{')' if high_open else ']'}")
+    if low is not None:
+        return f"number {'>' if low_open else '>='} {low:g}"
+    if high is not None:
+        return f"number {'<' if high_open else '<='} {high:g}"
+    return "finite number"
+
+
+def check_choice(value, name, choices):
+    """`value` if it is one of `choices` (names), else a ValueError listing them.
+
+    >>> check_choice("min", "mode", ("min", "max"))
+    'min'
+    >>> check_choice("avg", "mode", ("min", "max"))
+    Traceback (most recent call last):
+    ...
+    ValueError: `mode` must be one of 'min', 'max', got 'avg'
+    """
+    if not isinstance(value, str) or value not in choices:
+        raise ValueError(f"`{name}` must be one of {', '.join(repr(c) for c in choices)}, "
+                         f"got {value!r}")
+    return value
+
+
+def as_stack(x, name, *, ndim_in=(2, 3, 4), channel=False, numeric=True, finite=True):
+    """A stack as ``(N, H, W)`` (or ``(N, H, W, 1)`` with `channel`), and whether it was 2-D.
+
+    Accepts a single image ``(H, W)``, a stack ``(N, H, W)`` or NHWC ``(N, H, W, 1)``, limited
+    to the dimensions in `ndim_in`. More than one channel is refused with a message that says
+    what to do (an RGB image must be converted to grey first). Empty arrays are refused.
+
+    Returns
+    -------
+    stack : ndarray
+        A view of `x` when possible (no copy, dtype unchanged).
+    single : bool
+        `x` was one 2-D image (callers return a 2-D result then).
+
+    >>> s, single = as_stack(np.zeros((4, 5)), "image")
+    >>> s.shape, single
+    ((1, 4, 5), True)
+    >>> as_stack(np.zeros((2, 4, 5, 1)), "images", channel=True)[0].shape
+    (2, 4, 5, 1)
+    >>> as_stack(np.zeros((2, 4, 5, 3)), "images")
+    Traceback (most recent call last):
+    ...
+    ValueError: `images` must have one channel (N, H, W, 1), got array of shape (2, 4, 5, 3) and dtype float64; convert colour to grey first
+    """
+    arr = as_array(x, name)
+    if numeric:
+        check_numeric(arr, name)
+    layouts = {2: "(H, W)", 3: "(N, H, W)", 4: "(N, H, W, 1)"}
+    check_ndim(arr, name, ndim_in, " or ".join(layouts[d] for d in ndim_in))
+    if arr.ndim == 4:
+        if arr.shape[-1] != 1:
+            raise ValueError(f"`{name}` must have one channel (N, H, W, 1), got {describe(arr)}"
+                             "; convert colour to grey first")
+        arr = arr[..., 0]
+    if arr.size == 0:
+        raise ValueError(f"`{name}` is empty, got {describe(arr)}")
+    if finite:
+        check_finite(arr, name)
+    single = arr.ndim == 2
+    if single:
+        arr = arr[None]
+    return (arr[..., None] if channel else arr), single

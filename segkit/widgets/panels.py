@@ -4,8 +4,8 @@ Introduced in notebook 01. Each function builds its widgets and returns them, so
 cell ends with one call and the learner gets sliders.
 """
 
-from ._validate import as_binary, check_same_shape
-from .io import to_nhwc
+from .._validate import as_binary, check_same_shape
+from ..io import to_nhwc
 
 __all__ = ["browse_stack"]
 
@@ -27,7 +27,7 @@ def browse_stack(images, masks=None, *, title="slice"):
     import ipywidgets as widgets
     import matplotlib.pyplot as plt
 
-    from .viz import overlay
+    from ..viz import overlay
 
     x = to_nhwc(images, "images")[..., 0]
     m = None

@@ -1,0 +1,11 @@
+"""Interactive panels for the notebooks (the presentation layer, with `segkit.viz`).
+
+Introduced in notebook 01. Each function builds its widgets and returns them, so a notebook
+cell ends with one call and the learner gets sliders.
+
+- `panels`: sliders over stacks, parameters and experiments.
+"""
+
+from .panels import browse_stack
+
+__all__ = ["browse_stack"]
