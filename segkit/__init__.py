@@ -7,24 +7,21 @@ TensorFlow until a model is asked for::
     >>> segkit.io.tile  # doctest: +ELLIPSIS
     <function tile at ...>
 
-Module map (the notebook that introduces each in brackets):
+Module map, by layer (docs/architecture.md; the notebook that introduces each in brackets):
 
-- ``segkit.io``: TIFF stacks to NHWC arrays, normalisation, tiling, splits, ``.npz`` (01)
-- ``segkit.data``: deterministic synthetic EM data and the public dataset registry (01)
-- ``segkit.viz``: figures used across the notebooks (01)
-- ``segkit.widgets``: slider panels shared by the notebooks (01)
-- ``segkit.eda``: intensity histograms, object counts, slice correlation with honest CIs (02)
-- ``segkit.weak``: weak labels from click points, flood fill and region growing (03)
-- ``segkit.augment``: paired image/mask transforms and the ``tf.data`` pipeline (04)
-- ``segkit.models``: U-Net and SegNet (max-unpooling) in Keras 3 (05, 06)
-- ``segkit.losses``: Dice, log-Dice, BCE, focal, Jaccard, weighted BCE with border weights (05)
-- ``segkit.train``: training with checkpoints, logs and ``tf.distribute`` (05)
-- ``segkit.predict``: full-size prediction by overlapping tiles (05)
-- ``segkit.metrics``: pixel and object scores, SEG, AP, kappa, AUROC (07)
-- ``segkit.instances``: distance head and watershed for touching objects (08)
-- ``segkit.uncertainty``: Monte-Carlo dropout uncertainty (08)
-- ``segkit.measure``: particle statistics, histograms, radial distribution function (08)
-- ``segkit.patches``: the multi-scale per-pixel patch classifier, one image (09)
+- data and I/O: ``segkit.io`` (TIFF stacks to NHWC, normalisation, tiling, splits, 01),
+  ``segkit.data`` (synthetic EM data and the verified public datasets, 01),
+  ``segkit.synthetic`` (stand-in predictions with controlled mistakes, 07)
+- computation: ``segkit.eda`` (02), ``segkit.weak`` (weak labels from clicks, 03),
+  ``segkit.augment`` (paired transforms, ``tf.data``, 04), ``segkit.models`` (U-Net, SegNet,
+  the distance U-Net, 05, 06, 08), ``segkit.losses`` (05), ``segkit.predict`` (tiled
+  prediction, 05), ``segkit.metrics`` (pixel, curve and object scores, 07),
+  ``segkit.instances`` (touching objects, 08), ``segkit.uncertainty`` (Monte-Carlo dropout,
+  08), ``segkit.measure`` (particle statistics, 08), ``segkit.patches`` (one image, 09)
+- training: ``segkit.train`` (the one training loop, 05)
+- experiments: ``segkit.experiments`` (studies and comparisons as DataFrames, 04-06)
+- presentation: ``segkit.viz`` (figures), ``segkit.widgets`` (sliders and panels)
+- course: ``segkit.exercises`` (the exercises' checkers)
 """
 
 import importlib
@@ -32,8 +29,9 @@ import importlib
 __version__ = "0.1.0"
 
 _SUBMODULES = (
-    "augment", "data", "eda", "instances", "io", "losses", "measure", "metrics", "models",
-    "patches", "predict", "train", "uncertainty", "viz", "weak", "widgets",
+    "augment", "data", "eda", "exercises", "experiments", "instances", "io", "losses",
+    "measure", "metrics", "models", "patches", "predict", "synthetic", "train", "uncertainty",
+    "viz", "weak", "widgets",
 )
 
 __all__ = ["__version__", *_SUBMODULES]

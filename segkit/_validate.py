@@ -107,19 +107,6 @@ def as_rng(rng, name="rng"):
     raise TypeError(f"`{name}` must be an int seed, a numpy.random.Generator or None, got {rng!r}")
 
 
-def check_positive(value, name):
-    """A finite number > 0 as float (pixel sizes, caps, scales); strings are refused."""
-    if isinstance(value, (bool, str, bytes)):
-        raise TypeError(f"`{name}` must be a number, got {value!r}")
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise TypeError(f"`{name}` must be a number, got {value!r}") from None
-    if not np.isfinite(v) or v <= 0:
-        raise ValueError(f"`{name}` must be a finite number > 0, got {value!r}")
-    return v
-
-
 def as_label_stack(x, name):
     """A label image (H, W) or stack (N, H, W) / (N, H, W, 1) as (N, H, W) int64.
 
@@ -167,42 +154,43 @@ def as_slice(x, name, *, hint="pass one slice of a stack"):
 
 
 def check_real(value, name, *, low=None, high=None, low_open=False, high_open=False,
-               allow_none=False):
+               allow_none=False, what="a number"):
     """A finite real number as float, optionally within bounds; strings and bools are refused.
 
     `low`/`high` are inclusive unless `low_open`/`high_open`. The message names the argument
-    and the interval, e.g. ``` `threshold` must be a number in [0, 1], got 1.5 ```.
+    and the interval, e.g. ``` `threshold` must be a number in [0, 1], got 1.5 ```; `what`
+    names the kind of number for a bounded interval ("a fraction", "a probability").
 
     >>> check_real(0.25, "p", low=0, high=1)
     0.25
     >>> check_real(0, "sigma", low=0, low_open=True)
     Traceback (most recent call last):
     ...
-    ValueError: `sigma` must be a number > 0, got 0
+    ValueError: `sigma` must be > 0, got 0
     """
     if value is None and allow_none:
         return None
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise TypeError(f"`{name}` must be a real number, got {value!r}"
+        raise TypeError(f"`{name}` must be a number, got {value!r}"
                         + (" (or None)" if allow_none else ""))
     v = float(value)
     bounded = (low is None or (v > low if low_open else v >= low)) and \
               (high is None or (v < high if high_open else v <= high))
     if not np.isfinite(v) or not bounded:
-        raise ValueError(f"`{name}` must be a {_interval(low, high, low_open, high_open)}, "
+        raise ValueError(f"`{name}` must be {_interval(low, high, low_open, high_open, what)}, "
                          f"got {value!r}")
     return v
 
 
-def _interval(low, high, low_open, high_open):
+def _interval(low, high, low_open, high_open, what="a number"):
     if low is not None and high is not None:
-        return (f"number in {'(' if low_open else '['}{low:g}, {high:g}"
+        return (f"{what} in {'(' if low_open else '['}{low:g}, {high:g}"
                 f"{')' if high_open else ']'}")
     if low is not None:
-        return f"number {'>' if low_open else '>='} {low:g}"
+        return f"{'>' if low_open else '>='} {low:g}"
     if high is not None:
-        return f"number {'<' if high_open else '<='} {high:g}"
-    return "finite number"
+        return f"{'<' if high_open else '<='} {high:g}"
+    return "a finite number"
 
 
 def check_choice(value, name, choices):
@@ -210,14 +198,19 @@ def check_choice(value, name, choices):
 
     >>> check_choice("min", "mode", ("min", "max"))
     'min'
+    >>> check_choice("avg", "mode", ("min", "max", "mean"))
+    Traceback (most recent call last):
+    ...
+    ValueError: `mode` must be one of 'min', 'max', 'mean', got 'avg'
     >>> check_choice("avg", "mode", ("min", "max"))
     Traceback (most recent call last):
     ...
-    ValueError: `mode` must be one of 'min', 'max', got 'avg'
+    ValueError: `mode` must be 'min' or 'max', got 'avg'
     """
     if not isinstance(value, str) or value not in choices:
-        raise ValueError(f"`{name}` must be one of {', '.join(repr(c) for c in choices)}, "
-                         f"got {value!r}")
+        names = [repr(c) for c in choices]
+        want = " or ".join(names) if len(names) == 2 else "one of " + ", ".join(names)
+        raise ValueError(f"`{name}` must be {want}, got {value!r}")
     return value
 
 

@@ -36,7 +36,6 @@ __all__ = [
     "TRANSFORMS", "DEFAULT_TRANSFORMS", "DEFAULT_PARAMS",
     "dihedral", "random_dihedral", "rotate", "shift", "zoom", "brightness_contrast",
     "gaussian_noise", "elastic_grid", "elastic_alpha_sigma", "augment_pair", "make_dataset",
-    "toy_unet", "compare_transforms",
 ]
 
 #: Every transform name `augment_pair` understands, in the order it applies them.
@@ -138,14 +137,16 @@ def dihedral(x, k, *, inverse=False, axes=None):
 
     ``k`` in 0..3 rotates by ``k * 90`` degrees; ``k`` in 4..7 flips (reverses the first axis)
     and then rotates by ``(k - 4) * 90`` degrees. ``k = 0`` is the identity. Used for
-    augmentation here and, with ``inverse=True``, to undo a transform at test time.
+    augmentation here and in `segkit.patches`, and, with ``inverse=True``, to undo a
+    transform at test time.
 
     Parameters
     ----------
     x : (H, W), (H, W, C) or (N, H, W, C) ndarray
         Any dtype; values are only moved, never interpolated.
-    k : int
-        0..7.
+    k : int or (N,) array of int
+        0..7; for a 4-D batch, one value per element is allowed (square images only, so that
+        every element keeps its shape).
     inverse : bool
         Apply the inverse transform, so ``dihedral(dihedral(x, k), k, inverse=True) == x``.
     axes : tuple of two ints, optional
@@ -165,8 +166,13 @@ def dihedral(x, k, *, inverse=False, axes=None):
     [[3, 4], [1, 2]]
     >>> bool((dihedral(dihedral(a, 5), 5, inverse=True) == a).all())
     True
+    >>> batch = np.stack([a, a])[..., None]
+    >>> dihedral(batch, np.array([0, 1]))[:, :, :, 0].tolist()
+    [[[1, 2], [3, 4]], [[2, 4], [1, 3]]]
     """
     x = as_array(x, "x")
+    if np.ndim(k) == 1:
+        return _dihedral_each(x, k, inverse)
     k = check_int(k, "k", minimum=0)
     if k > 7:
         raise ValueError(f"`k` must be in 0..7 (4 rotations x optional flip), got {k}")
@@ -179,6 +185,23 @@ def dihedral(x, k, *, inverse=False, axes=None):
         return np.rot90(y, rot, axes=axes)
     y = np.rot90(x, -rot, axes=axes)
     return np.flip(y, axis=axes[0]) if flip else y
+
+
+def _dihedral_each(x, k, inverse):
+    """`dihedral` with one `k` per element of a square NHWC batch."""
+    check_ndim(x, "x", 4, "(N, H, W, C) with one `k` per element")
+    ks = check_numeric(as_array(k, "k"), "k")
+    if ks.shape != (x.shape[0],) or ks.dtype.kind not in "iu" or ks.min() < 0 or ks.max() > 7:
+        raise ValueError(f"`k` must be one integer in 0..7 per element of `x` "
+                         f"({x.shape[0]}), got {describe(ks)}")
+    if x.shape[1] != x.shape[2]:
+        raise ValueError(f"`x` must hold square images for one `k` per element, got "
+                         f"{describe(x)}")
+    out = np.empty_like(x)
+    for t in np.unique(ks):
+        sel = ks == t
+        out[sel] = dihedral(x[sel], int(t), inverse=inverse)
+    return out
 
 
 def random_dihedral(image, mask, *, rng, k=None):
@@ -594,110 +617,3 @@ def make_dataset(images, masks, *, batch_size=8, augment=True, shuffle=True, see
         ds = ds.repeat()
     ds = ds.map(_map, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
-
-
-# ----------------------------------------------------------------------------- experiment
-def toy_unet(input_shape=(None, None, 1), *, depth=2, base_filters=8):
-    """A small U-Net-like encoder-decoder for quick experiments (sigmoid output, uncompiled).
-
-    A stand-in used by notebook 04 and the augmentation benchmark where the course's
-    `segkit.models.unet` is not needed or not available; same input/output convention.
-    """
-    import keras
-    from keras import layers
-
-    depth = check_int(depth, "depth", minimum=1)
-    base_filters = check_int(base_filters, "base_filters", minimum=1)
-    inputs = keras.Input(shape=input_shape)
-    x, skips = inputs, []
-    for level in range(depth):
-        f = base_filters * 2 ** level
-        x = layers.Conv2D(f, 3, padding="same", activation="relu")(x)
-        x = layers.Conv2D(f, 3, padding="same", activation="relu")(x)
-        skips.append(x)
-        x = layers.MaxPooling2D()(x)
-    x = layers.Conv2D(base_filters * 2 ** depth, 3, padding="same", activation="relu")(x)
-    for level in reversed(range(depth)):
-        f = base_filters * 2 ** level
-        x = layers.Conv2DTranspose(f, 2, strides=2, padding="same")(x)
-        x = layers.Concatenate()([x, skips[level]])
-        x = layers.Conv2D(f, 3, padding="same", activation="relu")(x)
-        x = layers.Conv2D(f, 3, padding="same", activation="relu")(x)
-    outputs = layers.Conv2D(1, 1, activation="sigmoid")(x)
-    return keras.Model(inputs, outputs, name="toy_unet")
-
-
-def _experiments(transforms):
-    """(label, names) pairs from names, "none", "all" or (label, names) pairs."""
-    out = []
-    for item in ([transforms] if isinstance(transforms, str) else transforms):
-        if isinstance(item, str):
-            names = () if item == "none" else DEFAULT_TRANSFORMS if item == "all" else (item,)
-            label = "all (default)" if item == "all" else item
-        else:
-            label, names = item
-        out.append((str(label), _check_transforms(names) if names else ()))
-    return out
-
-
-def compare_transforms(train, val, *, transforms=("none", "all"), epochs=1, batch_size=8,
-                       seed=0, build_model=None, **params):
-    """Train a small model from the same start per transform set; report train and val loss.
-
-    One model is built, and reset to the same initial weights and optimizer state before each
-    row, so rows differ only by their augmentation (and the random draws it makes).
-
-    Parameters
-    ----------
-    train, val : tuple of (images, masks)
-        NHWC tiles as for `make_dataset` (images normalised).
-    transforms : sequence
-        Each entry a name of `TRANSFORMS`, ``"none"`` (no augmentation), ``"all"``
-        (`DEFAULT_TRANSFORMS`), or a ``(label, names)`` pair with a tuple of names.
-    epochs, batch_size, seed : int
-    build_model : callable, optional
-        ``build_model(input_shape)`` returning an uncompiled Keras model with a sigmoid output;
-        default `toy_unet`.
-    **params
-        Strength overrides passed to `augment_pair` (for example ``p=1.0``).
-
-    Returns
-    -------
-    list of dict
-        ``{"transform", "train_loss", "val_loss"}`` per entry, binary cross-entropy after the
-        last epoch (train loss is measured on the augmented batches, as Keras reports it).
-    """
-    import keras
-    import tensorflow as tf
-
-    experiments = _experiments(transforms)
-    _check_params(params)
-    build_model = build_model or (lambda shape: toy_unet(shape))
-    val_ds = make_dataset(*val, batch_size=batch_size, augment=False, shuffle=False)
-    # One model, reset to the same initial weights and optimizer state for every row: a fair
-    # comparison, and no new traced functions per row (rebuilding grew memory ~55 MB a row).
-    keras.backend.clear_session()
-    keras.utils.set_random_seed(seed)
-    model = build_model(tuple(train[0].shape[1:]))
-    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="binary_crossentropy")
-    model.optimizer.build(model.trainable_variables)
-    weights0 = model.get_weights()
-    opt0 = [v.numpy() for v in model.optimizer.variables]
-    rows = []
-    level = tf.get_logger().level
-    tf.get_logger().setLevel("ERROR")
-    try:
-        for label, names in experiments:
-            model.set_weights(weights0)
-            for var, value in zip(model.optimizer.variables, opt0):
-                var.assign(value)
-            keras.utils.set_random_seed(seed)
-            ds = make_dataset(*train, batch_size=batch_size, augment=bool(names), seed=seed,
-                              transforms=names or DEFAULT_TRANSFORMS, **params)
-            hist = model.fit(ds, validation_data=val_ds, epochs=epochs, shuffle=False,
-                             verbose=0)
-            rows.append({"transform": label, "train_loss": float(hist.history["loss"][-1]),
-                         "val_loss": float(hist.history["val_loss"][-1])})
-    finally:
-        tf.get_logger().setLevel(level)
-    return rows

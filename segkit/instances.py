@@ -6,24 +6,24 @@ its distance to the nearest edge of *its own* object (capped at `cap` pixels) is
 middle of each particle and low where two meet, so its maxima are one marker per particle and
 a watershed of the mask from those markers splits the touching ones.
 
-- `distance_targets`: the capped per-object distance transform, the training target.
-- `distance_unet`: `segkit.models.unet` with two named outputs, ``"prob"`` and ``"dist"``.
-- `train_distance_unet`, `predict_distance`: fit with cross-entropy plus mean absolute error,
-  and predict both maps.
+- `distance_targets`: the capped per-object distance transform, the training target of the
+  ``"dist"`` output of `segkit.models.distance_unet` (trained by `segkit.train.train` with
+  ``loss={"prob": "bce", "dist": "mae"}``).
+- `predict_distance`: both maps of such a model.
 - `split_touching`: markers from the distance map, watershed of the inside mask.
 - `connected_components`: the baseline, one object per connected blob of the mask.
+
+Foreground is ``prob >= threshold`` and objects of a mask are 8-connected, as everywhere in
+segkit (docs/architecture.md).
 """
 
 import numpy as np
 from scipy import ndimage as ndi
 
-from ._validate import (as_array, as_label_stack, check_finite, check_int, check_numeric,
-                        check_positive, describe)
+from ._conventions import foreground, label_components
+from ._validate import as_label_stack, as_stack, check_int, check_real
 
-__all__ = [
-    "distance_targets", "distance_unet", "train_distance_unet", "predict_distance",
-    "split_touching", "connected_components",
-]
+__all__ = ["distance_targets", "predict_distance", "split_touching", "connected_components"]
 
 
 # ----------------------------------------------------------------------------- validation
@@ -34,14 +34,8 @@ def _labels(x, name="labels"):
 
 def _map(x, name):
     """A float map (H, W), (N, H, W) or (N, H, W, 1) as (N, H, W) float32, plus 2-D flag."""
-    arr = check_finite(check_numeric(as_array(x, name), name), name)
-    if arr.ndim == 4 and arr.shape[-1] == 1:
-        arr = arr[..., 0]
-    if arr.ndim not in (2, 3):
-        raise ValueError(
-            f"`{name}` must be 2-D (H, W) or a stack (N, H, W) or (N, H, W, 1), got {describe(arr)}"
-        )
-    return (arr[None] if arr.ndim == 2 else arr).astype(np.float32, copy=False), arr.ndim == 2
+    arr, single = as_stack(x, name)
+    return arr.astype(np.float32, copy=False), single
 
 
 # ----------------------------------------------------------------------------- targets
@@ -73,7 +67,7 @@ def distance_targets(labels, *, cap=10):
     [0.0, 1.0, 2.0, 2.0, 2.0, 1.0, 0.0]
     """
     lab, flat = _labels(labels)
-    cap = check_positive(cap, "cap")
+    cap = check_real(cap, "cap", low=0.0, low_open=True)
     out = np.zeros(lab.shape, np.float32)
     for i, li in enumerate(lab):
         for j, sl in enumerate(ndi.find_objects(li), start=1):
@@ -88,116 +82,29 @@ def distance_targets(labels, *, cap=10):
     return out[0] if flat else out
 
 
-# ----------------------------------------------------------------------------- model
-def distance_unet(input_shape=(None, None, 1), *, cap=10, name="distance_unet", **unet_kwargs):
-    """A U-Net with two heads: inside probability and capped distance to the nearest edge.
-
-    The body is `segkit.models.unet` (same keyword arguments: `depth`, `base_filters`,
-    `batch_norm`, `dropout`, `mc_dropout`); its single-channel head is replaced by two 1x1
-    convolutions on the last decoder features.
-
-    Parameters
-    ----------
-    input_shape : tuple
-    cap : float
-        The distance cap; the ``"dist"`` head is a sigmoid scaled by `cap`, so it predicts
-        values in ``[0, cap]`` pixels.
-    name : str
-    **unet_kwargs
-        Passed to `segkit.models.unet` (``n_classes`` must stay 1).
-
-    Returns
-    -------
-    keras.Model
-        Uncompiled; outputs a dict ``{"prob": (N, H, W, 1), "dist": (N, H, W, 1)}``.
-
-    Examples
-    --------
-    >>> model = distance_unet((32, 32, 1), depth=2, base_filters=4)
-    >>> sorted(model.output_names), model.get_layer("dist").scale
-    (['dist', 'prob'], 10.0)
-    """
-    import keras
-    from keras import layers
-
-    from .models import unet
-
-    cap = check_positive(cap, "cap")
-    if unet_kwargs.get("n_classes", 1) != 1:
-        raise ValueError(f"`n_classes` must be 1 for a distance U-Net, got "
-                         f"{unet_kwargs['n_classes']!r}")
-    body = unet(input_shape, name=f"{name}_body", **unet_kwargs)
-    features = body.get_layer("head").input  # the last decoder features
-    prob = layers.Conv2D(1, 1, activation="sigmoid", dtype="float32", name="prob_head")(features)
-    dist = layers.Conv2D(1, 1, activation="sigmoid", dtype="float32", name="dist_head")(features)
-    prob = layers.Identity(name="prob", dtype="float32")(prob)
-    dist = layers.Rescaling(cap, name="dist", dtype="float32")(dist)
-    return keras.Model(body.input, {"prob": prob, "dist": dist}, name=name)
-
-
-def _cap_of(model):
-    return float(model.get_layer("dist").scale)
-
-
-def train_distance_unet(model, images, labels, *, epochs, val=None, batch_size=8,
-                        learning_rate=1e-3, distance_weight=None, seed=0, verbose=0):
-    """Fit a `distance_unet` with cross-entropy on the mask and mean absolute error on distance.
+# ----------------------------------------------------------------------------- prediction
+def predict_distance(model, images, *, batch_size=8):
+    """Both maps of a two-headed model (`segkit.models.distance_unet`) for normalised images.
 
     Parameters
     ----------
     model : keras.Model
-        From `distance_unet`.
-    images : (N, H, W) or (N, H, W, 1) float ndarray
-        Normalised images (e.g. `segkit.io.Normalization`).
-    labels : (N, H, W) int ndarray
-        Instance labels; masks and capped distance targets are derived from them.
-    epochs : int
-    val : (images, labels) tuple, optional
+        Outputs a dict with ``"prob"`` and ``"dist"``.
+    images : (H, W), (N, H, W) or (N, H, W, 1) float ndarray
+        Normalised images whose sides the model accepts.
     batch_size : int
-    learning_rate : float
-    distance_weight : float, optional
-        Weight of the distance loss (in pixels); default ``1 / cap``, which puts both losses
-        on a comparable scale.
-    seed : int
-    verbose : int
-
-    Returns
-    -------
-    keras.callbacks.History
-    """
-    import keras
-
-    epochs = check_int(epochs, "epochs", minimum=1)
-    batch_size = check_int(batch_size, "batch_size", minimum=1)
-    cap = _cap_of(model)
-    w = 1.0 / cap if distance_weight is None else check_positive(distance_weight, "distance_weight")
-
-    def arrays(x, y, xname, yname):
-        x, _ = _map(x, xname)
-        y, _ = _labels(y, yname)
-        if x.shape != y.shape:
-            raise ValueError(f"`{yname}` (shape {y.shape}) must have the same shape as "
-                             f"`{xname}` (shape {x.shape})")
-        targets = {"prob": (y > 0).astype(np.float32)[..., None],
-                   "dist": distance_targets(y, cap=cap)[..., None]}
-        return x[..., None], targets
-
-    x, y = arrays(images, labels, "images", "labels")
-    val_data = None if val is None else arrays(val[0], val[1], "val[0]", "val[1]")
-    keras.utils.set_random_seed(seed)
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate),
-                  loss={"prob": "binary_crossentropy", "dist": "mean_absolute_error"},
-                  loss_weights={"prob": 1.0, "dist": w})
-    return model.fit(x, y, validation_data=val_data, epochs=epochs, batch_size=batch_size,
-                     shuffle=True, verbose=verbose)
-
-
-def predict_distance(model, images, *, batch_size=8):
-    """Both maps of a `distance_unet` for normalised images.
 
     Returns
     -------
     prob, dist : (N, H, W) float32 ndarrays (``(H, W)`` for a 2-D image)
+
+    Examples
+    --------
+    >>> from segkit import models
+    >>> model = models.distance_unet(depth=1, base_filters=2)
+    >>> prob, dist = predict_distance(model, np.zeros((16, 16), np.float32))
+    >>> prob.shape, bool(0 <= dist.min() and dist.max() <= 10)
+    ((16, 16), True)
     """
     batch_size = check_int(batch_size, "batch_size", minimum=1)
     x, flat = _map(images, "images")
@@ -222,7 +129,7 @@ def split_touching(prob, dist, *, threshold=0.5, min_distance=3, h=1.0, sigma=1.
                    min_area=0):
     """Instances from an inside probability and a distance map: markers, then watershed.
 
-    1. Inside mask: ``prob > threshold``.
+    1. Inside mask: ``prob >= threshold``.
     2. Markers: the regional maxima of the (Gaussian-smoothed, by `sigma`) distance map
        inside the mask that stand at least `h` above their surroundings
        (``skimage.morphology.h_maxima``; a capped distance has flat tops, and a flat top is
@@ -269,16 +176,14 @@ def split_touching(prob, dist, *, threshold=0.5, min_distance=3, h=1.0, sigma=1.
     if d.shape != p.shape:
         raise ValueError(f"`dist` (shape {np.shape(dist)}) must have the same shape as `prob` "
                          f"(shape {np.shape(prob)})")
-    threshold = float(threshold)
+    threshold = check_real(threshold, "threshold", low=0.0, high=1.0)
     min_distance = check_int(min_distance, "min_distance", minimum=0)
-    h = check_positive(h, "h")
-    sigma = float(sigma)
-    if not sigma >= 0:
-        raise ValueError(f"`sigma` must be >= 0, got {sigma!r}")
+    h = check_real(h, "h", low=0.0, low_open=True)
+    sigma = check_real(sigma, "sigma", low=0.0)
     min_area = check_int(min_area, "min_area", minimum=0)
     out = np.zeros(p.shape, np.int32)
     for i in range(p.shape[0]):
-        mask = p[i] > threshold
+        mask = foreground(p[i], threshold)
         if not mask.any():
             continue
         di = np.where(mask, d[i], 0).astype(np.float64)
@@ -287,14 +192,23 @@ def split_touching(prob, dist, *, threshold=0.5, min_distance=3, h=1.0, sigma=1.
         peaks = h_maxima(di, h).astype(bool) & mask
         if min_distance >= 2:
             peaks = ndi.binary_dilation(peaks, disk(min_distance // 2)) & mask
-        markers = ndi.label(peaks, structure=np.ones((3, 3)))[0]
+        markers = label_components(peaks)
         lab = watershed(-di, markers, mask=mask)
         out[i] = _relabel_small(lab, min_area)
     return out[0] if flat else out
 
 
 def connected_components(prob, *, threshold=0.5, min_area=0):
-    """The baseline: each 8-connected blob of ``prob > threshold`` is one object.
+    """The baseline: each 8-connected blob of ``prob >= threshold`` is one object.
+
+    Parameters
+    ----------
+    prob : (H, W), (N, H, W) or (N, H, W, 1) ndarray
+        Inside probability, or a binary mask.
+    threshold : float
+        Foreground is ``prob >= threshold``.
+    min_area : int
+        Objects smaller than this (pixels) are removed.
 
     Returns
     -------
@@ -307,10 +221,9 @@ def connected_components(prob, *, threshold=0.5, min_area=0):
     [[1, 1, 0, 2]]
     """
     p, flat = _map(prob, "prob")
-    threshold = float(threshold)
+    threshold = check_real(threshold, "threshold", low=0.0, high=1.0)
     min_area = check_int(min_area, "min_area", minimum=0)
     out = np.zeros(p.shape, np.int32)
     for i in range(p.shape[0]):
-        lab = ndi.label(p[i] > threshold, structure=np.ones((3, 3)))[0]
-        out[i] = _relabel_small(lab, min_area)
+        out[i] = _relabel_small(label_components(foreground(p[i], threshold)), min_area)
     return out[0] if flat else out

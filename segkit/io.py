@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._validate import (as_array, as_binary, check_finite, check_int, check_ndim,
+from ._validate import (check_choice, as_array, as_binary, check_finite, check_int, check_ndim,
                         check_numeric, describe)
 
 __all__ = [
@@ -245,6 +245,24 @@ class Normalization:
                 f"(both {low}); is it blank?"
             )
         return cls(low, high)
+
+    @classmethod
+    def named(cls, name, images):
+        """A normalisation fitted on `images`, chosen by name (for sliders and studies).
+
+        ``"percentile"``: 1st to 99th percentile (robust to outliers, the default);
+        ``"minmax"``: minimum to maximum; ``"none"``: raw values as floats (0..255 for uint8),
+        to see what skipping normalisation does to training.
+
+        >>> Normalization.named("minmax", np.array([10, 20, 30]))
+        Normalization(low=10.0, high=30.0)
+        >>> Normalization.named("none", np.array([10, 20, 30]))
+        Normalization(low=0.0, high=1.0)
+        """
+        check_choice(name, "normalization", ("percentile", "minmax", "none"))
+        if name == "none":
+            return cls(0.0, 1.0)
+        return cls.fit(images, percentiles=(1.0, 99.0) if name == "percentile" else (0.0, 100.0))
 
     def __call__(self, images):
         x = check_numeric(as_array(images, "images"), "images")

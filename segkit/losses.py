@@ -1,17 +1,23 @@
 """Segmentation losses and metrics for Keras, plus the U-Net border weight map.
 
-Introduced in notebook 05. Losses take ``y_true`` and ``y_pred`` as ``(N, H, W, C)``
-probabilities (the sigmoid or softmax output of `segkit.models`). For a one-channel (binary)
-output ``y_true`` is the {0, 1} mask; for ``K > 1`` channels it is either one-hot ``(N, H, W,
-K)`` or integer labels ``(N, H, W, 1)``.
+Introduced in notebook 05 (focal loss and border weights are used where class imbalance and
+touching objects are taught, notebooks 05 and 08). Losses take ``y_true`` and ``y_pred`` as
+``(N, H, W, C)`` probabilities (the sigmoid or softmax output of `segkit.models`). For a
+one-channel (binary) output ``y_true`` is the {0, 1} mask; for ``K > 1`` channels it is either
+one-hot ``(N, H, W, K)`` or integer labels ``(N, H, W, 1)``.
 
-Every loss and metric class is registered with
-``keras.saving.register_keras_serializable(package="segkit")`` and has ``get_config``, so a
-model compiled with them saves to ``.keras`` and loads back without ``custom_objects``.
+Every loss is one registered class, made by name with `get_loss` (``get_loss("focal",
+gamma=2.0)``); the names and what they compute are in `LOSSES`. With the metrics, it is
+registered with ``keras.saving.register_keras_serializable(package="segkit")`` and has
+``get_config``, so a model compiled with them saves to ``.keras`` and loads back without
+``custom_objects``.
 
 Weighted cross-entropy reads its per-pixel weights from a second channel of ``y_true``:
 ``y_true[..., 0]`` is the mask and ``y_true[..., 1]`` the weight (`with_weight_maps` builds
 that from masks). The metrics ignore that extra channel.
+
+The soft (differentiable) Dice inside the Dice losses is private here: the Dice *score* of a
+segmentation is `segkit.metrics.dice` (thresholded) or `segkit.metrics.soft_dice`.
 """
 
 import keras
@@ -19,19 +25,16 @@ import numpy as np
 from keras import ops
 from scipy import ndimage
 
-from ._validate import as_array, check_finite, check_ndim, check_numeric, describe
+from ._conventions import label_components
+from ._validate import as_stack, check_choice, check_real, describe
 
-__all__ = [
-    "crossentropy", "dice_loss", "log_dice_loss", "focal_loss", "jaccard_loss", "weighted_bce",
-    "soft_dice", "CrossEntropy", "DiceLoss", "LogDiceLoss", "FocalLoss", "JaccardLoss",
-    "WeightedBCE", "BCEDiceLoss", "DiceMetric", "IoUMetric", "get_loss", "LOSSES",
-    "unet_weight_map", "with_weight_maps",
-]
+__all__ = ["get_loss", "LOSSES", "DiceMetric", "IoUMetric", "unet_weight_map",
+           "with_weight_maps"]
 
 _EPS = 1e-7
 
 
-# ----------------------------------------------------------------------------- helpers
+# ----------------------------------------------------------------------------- per-sample losses
 def _prepare(y_true, y_pred):
     """float32 ``y_true`` matching ``y_pred``'s channels (one-hot for integer labels)."""
     y_pred = ops.cast(y_pred, "float32")
@@ -40,18 +43,12 @@ def _prepare(y_true, y_pred):
     if k is not None and k > 1 and y_true.shape[-1] == 1:
         y_true = ops.one_hot(ops.cast(y_true[..., 0], "int32"), k, dtype="float32")
     elif k == 1 and y_true.shape[-1] is not None and y_true.shape[-1] > 1:
-        y_true = y_true[..., :1]  # a weight channel rides along (see WeightedBCE)
+        y_true = y_true[..., :1]  # a weight channel rides along (see weighted_bce)
     return y_true, y_pred
 
 
-def soft_dice(y_true, y_pred, *, smooth=1.0):
-    """Soft Dice per sample, averaged over channels: ``(2 |A.B| + s) / (|A| + |B| + s)``.
-
-    Returns
-    -------
-    (N,) tensor
-        1 for a perfect prediction, ~0 for a disjoint one.
-    """
+def _soft_dice(y_true, y_pred, smooth=1.0):
+    """Soft Dice per sample, averaged over channels: ``(2 |A.B| + s) / (|A| + |B| + s)``."""
     y_true, y_pred = _prepare(y_true, y_pred)
     axes = tuple(range(1, len(y_pred.shape) - 1))
     inter = ops.sum(y_true * y_pred, axis=axes)
@@ -59,13 +56,8 @@ def soft_dice(y_true, y_pred, *, smooth=1.0):
     return ops.mean((2.0 * inter + smooth) / (total + smooth), axis=-1)
 
 
-def crossentropy(y_true, y_pred):
-    """Per-pixel cross-entropy: binary for one channel, categorical for several.
-
-    Returns
-    -------
-    (N, H, W) tensor
-    """
+def _crossentropy(y_true, y_pred):
+    """Per-pixel cross-entropy, (N, H, W): binary for one channel, categorical for several."""
     y_true, y_pred = _prepare(y_true, y_pred)
     p = ops.clip(y_pred, _EPS, 1.0 - _EPS)
     if y_pred.shape[-1] == 1:
@@ -74,18 +66,15 @@ def crossentropy(y_true, y_pred):
     return -ops.sum(y_true * ops.log(p), axis=-1)
 
 
-def dice_loss(y_true, y_pred, *, smooth=1.0):
-    """``1 - soft Dice`` per sample: 0 for a perfect prediction, insensitive to class balance."""
-    return 1.0 - soft_dice(y_true, y_pred, smooth=smooth)
+def _dice_loss(y_true, y_pred, smooth=1.0):
+    return 1.0 - _soft_dice(y_true, y_pred, smooth)
 
 
-def log_dice_loss(y_true, y_pred, *, smooth=1.0):
-    """``-log(soft Dice)`` per sample: steeper than `dice_loss` when the overlap is poor."""
-    return -ops.log(ops.maximum(soft_dice(y_true, y_pred, smooth=smooth), _EPS))
+def _log_dice_loss(y_true, y_pred, smooth=1.0):
+    return -ops.log(ops.maximum(_soft_dice(y_true, y_pred, smooth), _EPS))
 
 
-def jaccard_loss(y_true, y_pred, *, smooth=1.0):
-    """``1 - soft IoU`` per sample, ``IoU = (|A.B| + s) / (|A| + |B| - |A.B| + s)``."""
+def _jaccard_loss(y_true, y_pred, smooth=1.0):
     y_true, y_pred = _prepare(y_true, y_pred)
     axes = tuple(range(1, len(y_pred.shape) - 1))
     inter = ops.sum(y_true * y_pred, axis=axes)
@@ -93,17 +82,7 @@ def jaccard_loss(y_true, y_pred, *, smooth=1.0):
     return 1.0 - ops.mean((inter + smooth) / (union + smooth), axis=-1)
 
 
-def focal_loss(y_true, y_pred, *, gamma=2.0, alpha=None):
-    """Focal loss (Lin et al. 2017) per pixel: ``-a_t (1 - p_t)**gamma log(p_t)``.
-
-    Down-weights the easy pixels (``p_t`` near 1) so that training concentrates on the hard
-    ones; ``gamma=0`` and ``alpha=None`` give the plain cross-entropy. `alpha` (binary
-    only) weights the foreground by ``alpha`` and the background by ``1 - alpha``.
-
-    Returns
-    -------
-    (N, H, W) tensor
-    """
+def _focal_loss(y_true, y_pred, gamma=2.0, alpha=None):
     y_true, y_pred = _prepare(y_true, y_pred)
     p = ops.clip(y_pred, _EPS, 1.0 - _EPS)
     if y_pred.shape[-1] == 1:
@@ -113,155 +92,134 @@ def focal_loss(y_true, y_pred, *, gamma=2.0, alpha=None):
     return -ops.sum(y_true * (1.0 - p) ** gamma * ops.log(p), axis=-1)
 
 
-def weighted_bce(y_true, y_pred):
-    """Binary cross-entropy weighted per pixel by ``y_true[..., 1]`` (1 without that channel).
+def _weighted_bce(y_true, y_pred):
+    y_true = ops.cast(y_true, "float32")
+    weights = y_true[..., 1] if y_true.shape[-1] == 2 else 1.0
+    return weights * _crossentropy(y_true[..., :1], y_pred)
 
-    Build ``y_true`` with `with_weight_maps`: the U-Net border weights make the thin gaps
-    between touching objects expensive to get wrong, so the network learns to separate them.
+
+def _bce_dice(y_true, y_pred, smooth=1.0):
+    ce = _crossentropy(y_true, y_pred)
+    ce = ops.mean(ce, axis=tuple(range(1, len(ce.shape))))
+    return ce + _dice_loss(y_true, y_pred, smooth)
+
+
+def _mae(y_true, y_pred):
+    return ops.mean(ops.abs(ops.cast(y_true, "float32") - ops.cast(y_pred, "float32")), axis=-1)
+
+
+def _mse(y_true, y_pred):
+    d = ops.cast(y_true, "float32") - ops.cast(y_pred, "float32")
+    return ops.mean(d * d, axis=-1)
+
+
+# name: (function, what the target is, default parameters, one-line definition)
+_KINDS = {
+    "bce": (_crossentropy, "mask", {}, "per-pixel cross-entropy (binary, or categorical for "
+                                       "several output channels)"),
+    "dice": (_dice_loss, "mask", {"smooth": 1.0}, "1 - soft Dice per sample: insensitive to "
+                                                  "class balance"),
+    "log_dice": (_log_dice_loss, "mask", {"smooth": 1.0}, "-log(soft Dice): steeper than "
+                                                          "'dice' when the overlap is poor"),
+    "jaccard": (_jaccard_loss, "mask", {"smooth": 1.0}, "1 - soft IoU per sample"),
+    "focal": (_focal_loss, "mask", {"gamma": 2.0, "alpha": None},
+              "focal loss (Lin et al. 2017), -a_t (1 - p_t)**gamma log(p_t): easy pixels "
+              "count less; gamma=0, alpha=None is 'bce'"),
+    "weighted_bce": (_weighted_bce, "weighted mask", {},
+                     "cross-entropy weighted per pixel by y_true[..., 1] "
+                     "(U-Net border weights, see with_weight_maps)"),
+    "bce_dice": (_bce_dice, "mask", {"smooth": 1.0}, "cross-entropy plus Dice loss"),
+    "mae": (_mae, "value", {}, "mean absolute error (regression targets, e.g. distances)"),
+    "mse": (_mse, "value", {}, "mean squared error (regression targets)"),
+}
+LOSSES = {name: doc for name, (_, _, _, doc) in _KINDS.items()}
+"""Loss names accepted by `get_loss` and `segkit.train.train`, with what each computes."""
+
+
+def _check_params(kind, params):
+    defaults = _KINDS[kind][2]
+    unknown = sorted(set(params) - set(defaults))
+    if unknown:
+        raise TypeError(f"loss {kind!r} takes {sorted(defaults) or 'no parameters'}, got "
+                        f"{unknown}")
+    out = {**defaults, **params}
+    if "smooth" in out:
+        out["smooth"] = check_real(out["smooth"], "smooth", low=0.0)
+    if kind == "focal":
+        out["gamma"] = check_real(out["gamma"], "gamma", low=0.0)
+        out["alpha"] = check_real(out["alpha"], "alpha", low=0.0, high=1.0, allow_none=True)
+    return out
+
+
+@keras.saving.register_keras_serializable(package="segkit")
+class SegLoss(keras.losses.Loss):
+    """One of the losses of `LOSSES`, as a serialisable ``keras.losses.Loss``.
+
+    Make it with `get_loss`; `kind` is the name and the keyword arguments its parameters.
+    """
+
+    def __init__(self, kind="dice", name=None, reduction="sum_over_batch_size", dtype=None,
+                 **params):
+        check_choice(kind, "loss", tuple(_KINDS))
+        super().__init__(name=name or kind, reduction=reduction, dtype=dtype)
+        self.kind = kind
+        self.target = _KINDS[kind][1]
+        self.params = _check_params(kind, params)
+
+    def call(self, y_true, y_pred):
+        return _KINDS[self.kind][0](y_true, y_pred, **self.params)
+
+    def get_config(self):
+        return {**super().get_config(), "kind": self.kind, **self.params}
+
+
+def get_loss(loss, **params):
+    """A loss object from a name in `LOSSES` (with its parameters), or `loss` if callable.
+
+    Parameters
+    ----------
+    loss : str or callable
+        A name of `LOSSES`, or a Keras loss (returned as it is).
+    **params
+        The loss's parameters: ``smooth`` for the Dice and Jaccard losses, ``gamma`` and
+        ``alpha`` for ``"focal"``.
 
     Returns
     -------
-    (N, H, W) tensor
-    """
-    y_true = ops.cast(y_true, "float32")
-    weights = y_true[..., 1] if y_true.shape[-1] == 2 else 1.0
-    return weights * crossentropy(y_true[..., :1], y_pred)
-
-
-# ----------------------------------------------------------------------------- loss classes
-class _SegLoss(keras.losses.Loss):
-    """A per-sample loss function wrapped as a serialisable ``keras.losses.Loss``."""
-
-    _fn = None
-    _default_name = "loss"
-
-    def __init__(self, name=None, reduction="sum_over_batch_size", dtype=None, **kwargs):
-        super().__init__(name=name or self._default_name, reduction=reduction, dtype=dtype)
-        self._kwargs = kwargs
-
-    def call(self, y_true, y_pred):
-        return type(self)._fn(y_true, y_pred, **self._kwargs)
-
-    def get_config(self):
-        return {**super().get_config(), **self._kwargs}
-
-
-@keras.saving.register_keras_serializable(package="segkit")
-class CrossEntropy(_SegLoss):
-    """Per-pixel cross-entropy (`crossentropy`): binary or categorical by output channels."""
-
-    _fn = staticmethod(crossentropy)
-    _default_name = "crossentropy"
-
-    def __init__(self, name=None, reduction="sum_over_batch_size", dtype=None):
-        super().__init__(name=name, reduction=reduction, dtype=dtype)
-
-
-@keras.saving.register_keras_serializable(package="segkit")
-class DiceLoss(_SegLoss):
-    """``1 - soft Dice`` (`dice_loss`)."""
-
-    _fn = staticmethod(dice_loss)
-    _default_name = "dice_loss"
-
-    def __init__(self, smooth=1.0, name=None, reduction="sum_over_batch_size", dtype=None):
-        super().__init__(name=name, reduction=reduction, dtype=dtype, smooth=float(smooth))
-
-
-@keras.saving.register_keras_serializable(package="segkit")
-class LogDiceLoss(_SegLoss):
-    """``-log(soft Dice)`` (`log_dice_loss`)."""
-
-    _fn = staticmethod(log_dice_loss)
-    _default_name = "log_dice_loss"
-
-    def __init__(self, smooth=1.0, name=None, reduction="sum_over_batch_size", dtype=None):
-        super().__init__(name=name, reduction=reduction, dtype=dtype, smooth=float(smooth))
-
-
-@keras.saving.register_keras_serializable(package="segkit")
-class JaccardLoss(_SegLoss):
-    """``1 - soft IoU`` (`jaccard_loss`)."""
-
-    _fn = staticmethod(jaccard_loss)
-    _default_name = "jaccard_loss"
-
-    def __init__(self, smooth=1.0, name=None, reduction="sum_over_batch_size", dtype=None):
-        super().__init__(name=name, reduction=reduction, dtype=dtype, smooth=float(smooth))
-
-
-@keras.saving.register_keras_serializable(package="segkit")
-class FocalLoss(_SegLoss):
-    """Focal loss (`focal_loss`)."""
-
-    _fn = staticmethod(focal_loss)
-    _default_name = "focal_loss"
-
-    def __init__(self, gamma=2.0, alpha=None, name=None, reduction="sum_over_batch_size",
-                 dtype=None):
-        if alpha is not None and not 0.0 <= float(alpha) <= 1.0:
-            raise ValueError(f"`alpha` must be None or in [0, 1], got {alpha!r}")
-        if float(gamma) < 0:
-            raise ValueError(f"`gamma` must be >= 0, got {gamma!r}")
-        super().__init__(name=name, reduction=reduction, dtype=dtype, gamma=float(gamma),
-                         alpha=None if alpha is None else float(alpha))
-
-
-@keras.saving.register_keras_serializable(package="segkit")
-class WeightedBCE(_SegLoss):
-    """Pixel-weighted binary cross-entropy (`weighted_bce`); weights in ``y_true[..., 1]``."""
-
-    _fn = staticmethod(weighted_bce)
-    _default_name = "weighted_bce"
-
-    def __init__(self, name=None, reduction="sum_over_batch_size", dtype=None):
-        super().__init__(name=name, reduction=reduction, dtype=dtype)
-
-
-@keras.saving.register_keras_serializable(package="segkit")
-class BCEDiceLoss(keras.losses.Loss):
-    """Cross-entropy plus Dice loss, a common default: pixel-wise and region-wise signals."""
-
-    def __init__(self, smooth=1.0, name="bce_dice_loss", reduction="sum_over_batch_size",
-                 dtype=None):
-        super().__init__(name=name, reduction=reduction, dtype=dtype)
-        self.smooth = float(smooth)
-
-    def call(self, y_true, y_pred):
-        ce = crossentropy(y_true, y_pred)
-        ce = ops.mean(ce, axis=tuple(range(1, len(ce.shape))))
-        return ce + dice_loss(y_true, y_pred, smooth=self.smooth)
-
-    def get_config(self):
-        return {**super().get_config(), "smooth": self.smooth}
-
-
-LOSSES = {
-    "bce": CrossEntropy, "crossentropy": CrossEntropy, "dice": DiceLoss,
-    "log_dice": LogDiceLoss, "focal": FocalLoss, "jaccard": JaccardLoss,
-    "weighted_bce": WeightedBCE, "bce_dice": BCEDiceLoss,
-}
-"""Loss names accepted by `get_loss` and `segkit.train.train`."""
-
-
-def get_loss(loss):
-    """A loss object from a name in `LOSSES`, or `loss` itself if it is already callable.
+    keras.losses.Loss or callable
 
     Examples
     --------
     >>> get_loss("dice").name
-    'dice_loss'
+    'dice'
+    >>> get_loss("focal", gamma=1.0).params
+    {'gamma': 1.0, 'alpha': None}
+    >>> sorted(LOSSES)[:3]
+    ['bce', 'bce_dice', 'dice']
     """
     if isinstance(loss, str):
-        try:
-            return LOSSES[loss]()
-        except KeyError:
-            raise ValueError(
-                f"`loss` must be one of {sorted(LOSSES)} or a callable, got {loss!r}"
-            ) from None
+        return SegLoss(loss, **params)
+    if params:
+        raise TypeError("loss parameters go with a loss name, not with a loss object")
     if callable(loss):
         return loss
-    raise TypeError(f"`loss` must be a name or a callable, got {describe(loss)}")
+    raise TypeError(f"`loss` must be a name of segkit.losses.LOSSES or a callable, got "
+                    f"{describe(loss)}")
+
+
+def target_kind(loss):
+    """What a loss expects as its target: ``"mask"``, ``"weighted mask"`` or ``"value"``.
+
+    Keras' own losses count as ``"mask"`` unless they are regression losses.
+    """
+    if isinstance(loss, str):
+        check_choice(loss, "loss", tuple(_KINDS))
+        return _KINDS[loss][1]
+    if isinstance(loss, SegLoss):
+        return loss.target
+    regression = (keras.losses.MeanAbsoluteError, keras.losses.MeanSquaredError,
+                  keras.losses.Huber, keras.losses.LogCosh)
+    return "value" if isinstance(loss, regression) else "mask"
 
 
 # ----------------------------------------------------------------------------- metrics
@@ -284,7 +242,7 @@ class _OverlapMetric(keras.metrics.Metric):
         y_true, y_pred = _prepare(y_true, y_pred)
         k = y_pred.shape[-1]
         if k == 1:
-            pred = ops.cast(y_pred >= self.threshold, "float32")
+            pred = ops.cast(y_pred >= self.threshold, "float32")  # the package's rule
             true = ops.cast(y_true >= 0.5, "float32")
         else:
             pred = ops.one_hot(ops.argmax(y_pred, axis=-1), k, dtype="float32")[..., 1:]
@@ -332,7 +290,7 @@ def unet_weight_map(labels, *, w0=10.0, sigma=5.0, class_balance=True):
     where ``d1`` and ``d2`` are the distances to the nearest and the second nearest object
     (exact Euclidean distance transforms, one per object). Pixels in the narrow gap between
     two touching objects get weights near ``w_c + w0``; weighting the loss with this map
-    (`weighted_bce`) forces the network to keep such gaps open.
+    (``get_loss("weighted_bce")``) forces the network to keep such gaps open.
 
     Parameters
     ----------
@@ -359,20 +317,21 @@ def unet_weight_map(labels, *, w0=10.0, sigma=5.0, class_balance=True):
     >>> round(float(w[4, 5]), 2), float(w[4, 2]), bool(w[4, 5] > w[0, 0] > 1)
     (10.23, 1.0, True)
     """
-    lab = check_finite(check_numeric(as_array(labels, "labels"), "labels"), "labels")
-    if lab.ndim == 3 and lab.shape[-1] == 1:
-        lab = lab[..., 0]
-    check_ndim(lab, "labels", 2, "one (M, N) label image or mask")
+    lab, _ = as_stack(labels, "labels", ndim_in=(2, 3))
+    if len(lab) != 1:
+        raise ValueError(f"`labels` must be 2-D (one (M, N) label image or mask), got "
+                         f"{describe(np.asarray(labels))}; use with_weight_maps for a stack")
+    lab = lab[0]
     if not np.issubdtype(lab.dtype, np.integer) and lab.dtype != bool:
         if not np.array_equal(lab, np.round(lab)):
             raise ValueError(f"`labels` must hold integer labels, got {describe(lab)}")
     if (lab < 0).any():
         raise ValueError("`labels` must be >= 0 (0 is background)")
-    if float(sigma) <= 0:
-        raise ValueError(f"`sigma` must be > 0, got {sigma!r}")
+    sigma = check_real(sigma, "sigma", low=0.0, low_open=True)
+    w0 = check_real(w0, "w0", low=0.0)
     lab = lab.astype(np.int64)
-    if lab.max(initial=0) <= 1:
-        lab, _ = ndimage.label(lab, structure=np.ones((3, 3)))
+    if lab.max(initial=0) <= 1:  # a binary mask: its objects are the connected components
+        lab = label_components(lab > 0)
     fg = lab > 0
     if class_balance and fg.any() and not fg.all():
         f = fg.mean()
@@ -387,13 +346,13 @@ def unet_weight_map(labels, *, w0=10.0, sigma=5.0, class_balance=True):
             d = ndimage.distance_transform_edt(lab != i)
             d2 = np.minimum(d2, np.maximum(d1, d))
             d1 = np.minimum(d1, d)
-        border = float(w0) * np.exp(-((d1 + d2) ** 2) / (2.0 * float(sigma) ** 2))
+        border = w0 * np.exp(-((d1 + d2) ** 2) / (2.0 * sigma ** 2))
         w = w + np.where(fg, 0.0, border)
     return w.astype(np.float32)
 
 
 def with_weight_maps(masks, *, w0=10.0, sigma=5.0, class_balance=True):
-    """Stack masks and their `unet_weight_map` into the 2-channel target of `WeightedBCE`.
+    """Stack masks and their `unet_weight_map` into the 2-channel target of ``"weighted_bce"``.
 
     Parameters
     ----------
@@ -405,10 +364,7 @@ def with_weight_maps(masks, *, w0=10.0, sigma=5.0, class_balance=True):
     (N, M, K, 2) float32 ndarray
         Channel 0 is the binary mask, channel 1 the weight map.
     """
-    m = check_numeric(as_array(masks, "masks"), "masks")
-    if m.ndim == 4 and m.shape[-1] == 1:
-        m = m[..., 0]
-    check_ndim(m, "masks", 3, "(N, H, W) or (N, H, W, 1)")
+    m, _ = as_stack(masks, "masks", ndim_in=(3, 4))
     out = np.empty((*m.shape, 2), np.float32)
     for n in range(m.shape[0]):
         out[n, ..., 0] = m[n] > 0

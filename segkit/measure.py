@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 from ._validate import (as_array, as_label_stack, check_finite, check_int, check_numeric,
-                        check_positive, describe)
+                        check_real, describe)
 from .io import atomic_path
 
 __all__ = [
@@ -75,7 +75,7 @@ def object_table(labels, image=None, *, pixel_size=1.0, min_area=0, exclude_bord
     from skimage.segmentation import clear_border
 
     lab, stack = _labels(labels)
-    p = check_positive(pixel_size, "pixel_size")
+    p = check_real(pixel_size, "pixel_size", low=0.0, low_open=True)
     min_area = check_int(min_area, "min_area", minimum=0)
     img = None
     if image is not None:
@@ -145,7 +145,7 @@ def centroids(labels, *, pixel_size=1.0):
     from scipy import ndimage as ndi
 
     lab, _ = _labels(labels)
-    p = check_positive(pixel_size, "pixel_size")
+    p = check_real(pixel_size, "pixel_size", low=0.0, low_open=True)
     out = []
     for li in lab:
         ids = np.unique(li)
@@ -261,7 +261,7 @@ def rdf(labels, *, r_max=None, bins=20, pixel_size=1.0):
     ([2.5, 7.5, 12.5, 17.5], True, 0.0)
     """
     lab, _ = _labels(labels)
-    p = check_positive(pixel_size, "pixel_size")
+    p = check_real(pixel_size, "pixel_size", low=0.0, low_open=True)
     bins = check_int(bins, "bins", minimum=1)
     h, w = lab.shape[1] * p, lab.shape[2] * p
     if r_max is None:

@@ -26,10 +26,10 @@ import math
 import keras
 from keras import layers, ops
 
-from ._validate import check_int
+from ._validate import check_int, check_real
 
 __all__ = [
-    "unet", "segnet", "check_input_size", "nearest_valid_size", "size_divisor",
+    "unet", "segnet", "distance_unet", "nearest_valid_size", "size_divisor",
     "MaxPoolingWithArgmax2D", "MaxUnpooling2D", "MCDropout", "load_model",
 ]
 
@@ -371,6 +371,52 @@ def segnet(input_shape=(None, None, 1), *, depth=4, base_filters=16, convs_per_l
         x = _conv_block(x, filters, convs=1, batch_norm=batch_norm, name=f"dec{level}_out")
         x = _dropout(x, dropout, mc_dropout, f"dec{level}_dropout")
     return keras.Model(inputs, _head(x, n_classes), name=name)
+
+
+def distance_unet(input_shape=(None, None, 1), *, cap=10, name="distance_unet", **unet_kwargs):
+    """A U-Net with two heads: inside probability and capped distance to the nearest edge.
+
+    The body is `segkit.models.unet` (same keyword arguments: `depth`, `base_filters`,
+    `batch_norm`, `dropout`, `mc_dropout`); its single-channel head is replaced by two 1x1
+    convolutions on the last decoder features.
+
+    Parameters
+    ----------
+    input_shape : tuple
+    cap : float
+        The distance cap; the ``"dist"`` head is a sigmoid scaled by `cap`, so it predicts
+        values in ``[0, cap]`` pixels.
+    name : str
+    **unet_kwargs
+        Passed to `segkit.models.unet` (``n_classes`` must stay 1).
+
+    Returns
+    -------
+    keras.Model
+        Uncompiled; outputs a dict ``{"prob": (N, H, W, 1), "dist": (N, H, W, 1)}``.
+
+    Train it with `segkit.train.train` on ``{"prob": masks, "dist":
+    segkit.instances.distance_targets(labels, cap=cap)}`` and ``loss={"prob": "bce", "dist":
+    "mae"}`` (weight the distance loss by ``1 / cap`` to put both on one scale); predict both
+    maps with `segkit.instances.predict_distance`. Introduced in notebook 08.
+
+    Examples
+    --------
+    >>> model = distance_unet((32, 32, 1), depth=2, base_filters=4)
+    >>> sorted(model.output_names), model.get_layer("dist").scale
+    (['dist', 'prob'], 10.0)
+    """
+    cap = check_real(cap, "cap", low=0.0, low_open=True)
+    if unet_kwargs.get("n_classes", 1) != 1:
+        raise ValueError(f"`n_classes` must be 1 for a distance U-Net, got "
+                         f"{unet_kwargs['n_classes']!r}")
+    body = unet(input_shape, name=f"{name}_body", **unet_kwargs)
+    features = body.get_layer("head").input  # the last decoder features
+    prob = layers.Conv2D(1, 1, activation="sigmoid", dtype="float32", name="prob_head")(features)
+    dist = layers.Conv2D(1, 1, activation="sigmoid", dtype="float32", name="dist_head")(features)
+    prob = layers.Identity(name="prob", dtype="float32")(prob)
+    dist = layers.Rescaling(cap, name="dist", dtype="float32")(dist)
+    return keras.Model(body.input, {"prob": prob, "dist": dist}, name=name)
 
 
 def load_model(path, **kwargs):

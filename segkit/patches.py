@@ -10,7 +10,8 @@ touching objects with `segkit.instances.split_touching`.
 A few thousand labelled pixels of one image are enough to train it: pixels are sampled with
 balanced classes (optionally only inside an area-of-interest mask), and every patch is seen
 under one of the 8 symmetries of the square (rotations by 90 degrees and flips), drawn at
-random per example and per epoch.
+random per example and per step by the model's first layer. `training_set` makes the patches
+and targets, and `segkit.train.train` fits the model, as for every model of the course.
 
 Efficient extraction: each scale is computed once for the whole image (`scale_pyramid`),
 padded by half a window, and `numpy.lib.stride_tricks.sliding_window_view` gives every window
@@ -20,12 +21,12 @@ pixels.
 
 import numpy as np
 
-from ._validate import (as_array, as_binary, as_rng, check_finite, check_int, check_numeric,
-                        describe)
+from ._validate import (as_array, as_binary, as_rng, as_stack, check_int, check_numeric,
+                        check_real, describe)
 
 __all__ = [
-    "DEFAULT_SCALES", "scale_pyramid", "extract_patches", "sample_pixels", "dihedral",
-    "patch_classifier", "train_patch_classifier", "predict_patch_classifier",
+    "DEFAULT_SCALES", "scale_pyramid", "extract_patches", "sample_pixels",
+    "patch_classifier", "training_set", "predict_patch_classifier",
 ]
 
 DEFAULT_SCALES = (1, 3, 9, 27)
@@ -33,13 +34,13 @@ DEFAULT_SCALES = (1, 3, 9, 27)
 
 # ----------------------------------------------------------------------------- extraction
 def _image(x, name="image"):
-    arr = check_finite(check_numeric(as_array(x, name), name), name)
+    arr = check_numeric(as_array(x, name), name)
     if arr.ndim == 3 and arr.shape[-1] == 1:
         arr = arr[..., 0]
     if arr.ndim != 2:
         raise ValueError(f"`{name}` must be one 2-D image (H, W) or (H, W, 1), got "
                          f"{describe(arr)}")
-    return arr.astype(np.float32)
+    return as_stack(arr, name)[0][0].astype(np.float32)
 
 
 def _scales(scales):
@@ -163,9 +164,7 @@ def sample_pixels(labels, *, fraction, aoi=None, balanced=True, rng=None):
     if lab.dtype.kind in "fc":
         raise TypeError(f"`labels` must be an integer label image or a bool mask, got "
                         f"{describe(lab)}")
-    fraction = float(fraction)
-    if not 0 < fraction <= 1:
-        raise ValueError(f"`fraction` must be in (0, 1], got {fraction!r}")
+    fraction = check_real(fraction, "fraction", low=0.0, high=1.0, low_open=True)
     region = np.ones(lab.shape, bool) if aoi is None else as_binary(aoi, "aoi")
     if region.shape != lab.shape:
         raise ValueError(f"`aoi` (shape {region.shape}) must have the same shape as `labels` "
@@ -187,44 +186,88 @@ def sample_pixels(labels, *, fraction, aoi=None, balanced=True, rng=None):
         np.unravel_index(idx, lab.shape)[1].astype(np.int64)
 
 
-def dihedral(patches, k):
-    """Apply symmetry ``k`` (0..7) of the square to (K, S, S, C) patches.
-
-    ``k % 4`` quarter turns, then a left-right flip when ``k >= 4``; ``k`` may be one number
-    or one per patch.
-
-    Examples
-    --------
-    >>> p = np.arange(4).reshape(1, 2, 2, 1)
-    >>> [dihedral(p, k)[0, :, :, 0].tolist() for k in (0, 1, 4)]
-    [[[0, 1], [2, 3]], [[1, 3], [0, 2]], [[1, 0], [3, 2]]]
-    """
-    p = np.asarray(patches)
-    ks = np.broadcast_to(np.asarray(k, np.int64), (p.shape[0],))
-    out = np.empty_like(p)
-    for t in range(8):
-        sel = ks == t
-        if not sel.any():
-            continue
-        q = np.rot90(p[sel], t % 4, axes=(1, 2))
-        out[sel] = q[:, :, ::-1] if t >= 4 else q
-    return out
-
-
 # ----------------------------------------------------------------------------- model
+def _random_dihedral_layer():
+    """A layer that shows each training patch under a random symmetry of the square.
+
+    Active only in training (``model.fit``), the identity at prediction. Built once per
+    process (the class is registered for ``.keras`` saving).
+    """
+    import keras
+    from keras import ops
+
+    if "RandomDihedral" in _LAYERS:
+        return _LAYERS["RandomDihedral"]
+
+    @keras.saving.register_keras_serializable(package="segkit")
+    class RandomDihedral(keras.layers.Layer):
+        """One of the 8 symmetries of the square per example, drawn anew at every step."""
+
+        def __init__(self, seed=None, **kwargs):
+            super().__init__(**kwargs)
+            self.seed = seed
+            self._generator = keras.random.SeedGenerator(seed)
+
+        def call(self, x, training=None):
+            if not training:
+                return x
+            variants = []
+            for k in range(8):  # the same order as segkit.augment.dihedral
+                y = ops.flip(x, axis=1) if k >= 4 else x
+                for _ in range(k % 4):  # rot90: transpose the image axes, flip the first
+                    y = ops.flip(ops.transpose(y, (0, 2, 1, 3)), axis=1)
+                variants.append(y)
+            k = keras.random.randint((ops.shape(x)[0],), 0, 8, seed=self._generator)
+            pick = ops.reshape(ops.one_hot(k, 8, dtype=x.dtype), (-1, 8, 1, 1, 1))
+            return ops.sum(ops.stack(variants, axis=1) * pick, axis=1)
+
+        def compute_output_shape(self, input_shape):
+            return input_shape
+
+        def get_config(self):
+            return {**super().get_config(), "seed": self.seed}
+
+    _LAYERS["RandomDihedral"] = RandomDihedral
+    return RandomDihedral
+
+
+_LAYERS = {}
+
+
 def patch_classifier(*, n_scales=len(DEFAULT_SCALES), size=25, filters=16, cap=10,
-                     dropout=0.0, name="patch_classifier"):
+                     dropout=0.0, augment=True, seed=None, name="patch_classifier"):
     """A small CNN from a multi-scale patch to the centre pixel's class and distance.
 
     Two blocks of two 3x3 convolutions (ReLU) and 2x2 max pooling, global average pooling, a
     dense layer; then two heads: ``"prob"`` (sigmoid, inside probability) and ``"dist"``
-    (sigmoid scaled by `cap`, the capped distance to the nearest edge).
+    (sigmoid scaled by `cap`, the capped distance to the nearest edge). With `augment`, a
+    first layer shows every training patch under a random symmetry of the square (drawn
+    anew at every step; the identity at prediction).
+
+    Parameters
+    ----------
+    n_scales : int
+        Channels of a patch: one per scale of `scale_pyramid`.
+    size : int
+        Side of a patch (odd).
+    filters : int
+        Filters of the first block (doubled in the second).
+    cap : float
+        Distance cap, in pixels: the ``"dist"`` head predicts values in ``[0, cap]``.
+    dropout : float in [0, 1)
+        Dropout before the heads.
+    augment : bool
+        Random symmetries of the square in training.
+    seed : int, optional
+        Seed of those symmetries.
+    name : str
 
     Returns
     -------
     keras.Model
         Uncompiled; input ``(None, size, size, n_scales)``, outputs a dict
-        ``{"prob": (None, 1), "dist": (None, 1)}``.
+        ``{"prob": (None, 1), "dist": (None, 1)}``. Train it with `segkit.train.train` on
+        `training_set`.
 
     Examples
     --------
@@ -238,10 +281,11 @@ def patch_classifier(*, n_scales=len(DEFAULT_SCALES), size=25, filters=16, cap=1
     n_scales = check_int(n_scales, "n_scales", minimum=1)
     size = check_int(size, "size", minimum=5)
     filters = check_int(filters, "filters", minimum=1)
-    if not float(cap) > 0:
-        raise ValueError(f"`cap` must be > 0, got {cap!r}")
+    cap = check_real(cap, "cap", low=0.0, low_open=True)
+    dropout = check_real(dropout, "dropout", low=0.0, high=1.0, high_open=True)
     inputs = keras.Input((size, size, n_scales), name="patches")
-    x = inputs
+    x = _random_dihedral_layer()(seed=seed, name="random_dihedral")(inputs) if augment \
+        else inputs
     for level in range(2):
         for i in range(2):
             x = layers.Conv2D(filters * 2 ** level, 3, padding="same", activation="relu",
@@ -250,10 +294,10 @@ def patch_classifier(*, n_scales=len(DEFAULT_SCALES), size=25, filters=16, cap=1
     x = layers.GlobalAveragePooling2D(name="gap")(x)
     x = layers.Dense(filters * 4, activation="relu", name="dense")(x)
     if dropout:
-        x = layers.Dropout(float(dropout), name="dropout")(x)
+        x = layers.Dropout(dropout, name="dropout")(x)
     prob = layers.Dense(1, activation="sigmoid", name="prob")(x)
     dist = layers.Dense(1, activation="sigmoid", name="dist_unit")(x)
-    dist = layers.Rescaling(float(cap), name="dist")(dist)
+    dist = layers.Rescaling(cap, name="dist")(dist)
     return keras.Model(inputs, {"prob": prob, "dist": dist}, name=name)
 
 
@@ -262,46 +306,46 @@ def _geometry(model):
     return int(size), int(n_scales)
 
 
-def train_patch_classifier(model, image, labels, *, fraction, epochs, scales=DEFAULT_SCALES,
-                           aoi=None, balanced=True, augment=True, batch_size=64,
-                           learning_rate=1e-3, distance_weight=None, seed=0, verbose=0):
-    """Train a `patch_classifier` on sampled pixels of one labelled image.
+def training_set(model, image, labels, *, fraction, scales=DEFAULT_SCALES, aoi=None,
+                 balanced=True, rng=None):
+    """Patches and targets of sampled pixels of one labelled image, for `segkit.train.train`.
 
     Parameters
     ----------
     model : keras.Model
-        From `patch_classifier` (``n_scales == len(scales)``).
+        From `patch_classifier` (its patch size, number of scales and distance cap are used).
     image : (H, W) ndarray
         Normalised grey image.
     labels : (H, W) int ndarray
         Instance labels (the distance targets need the instances).
     fraction : float
         Fraction of the (area-of-interest) pixels used for training (`sample_pixels`).
-    epochs : int
     scales : sequence of int
+        One per input channel of `model`.
     aoi : (H, W) bool ndarray, optional
         Only these pixels are sampled (e.g. the labelled part of the image).
-    balanced, augment : bool
-        Balanced classes; a random symmetry of the square per patch and epoch.
-    batch_size : int
-    learning_rate : float
-    distance_weight : float, optional
-        Weight of the distance loss; default ``1 / cap``.
-    seed : int
+    balanced : bool
+        As many inside as outside pixels.
+    rng : int or numpy.random.Generator, optional
 
     Returns
     -------
-    dict
-        ``history`` (per-epoch losses) and ``n_pixels`` (training pixels).
-    """
-    import keras
+    x : (K, size, size, n_scales) float32 ndarray
+    y : dict
+        ``{"prob": (K, 1), "dist": (K, 1)}`` float32: inside (1) or not, and the capped
+        distance to the nearest edge. Train with ``loss={"prob": "bce", "dist": "mae"}``.
 
+    Examples
+    --------
+    >>> lab = np.zeros((40, 40), int); lab[10:30, 10:30] = 1
+    >>> model = patch_classifier(n_scales=2, size=9, filters=2)
+    >>> x, y = training_set(model, lab.astype(float), lab, fraction=0.05, scales=(1, 3), rng=0)
+    >>> x.shape, y["prob"].shape, float(y["prob"].mean())
+    ((80, 9, 9, 2), (80, 1), 0.5)
+    """
     from .instances import distance_targets
 
     img = _image(image)
-    epochs = check_int(epochs, "epochs", minimum=1)
-    batch_size = check_int(batch_size, "batch_size", minimum=1)
-    seed = check_int(seed, "seed", minimum=0)
     scales = _scales(scales)
     size, n_scales = _geometry(model)
     if n_scales != len(scales):
@@ -312,24 +356,12 @@ def train_patch_classifier(model, image, labels, *, fraction, epochs, scales=DEF
                          f"(shape {img.shape})")
     cap = float(model.get_layer("dist").scale)
     dist_map = distance_targets(lab, cap=cap)
-    rng = np.random.default_rng(seed)
     rows, cols = sample_pixels(lab, fraction=fraction, aoi=aoi, balanced=balanced, rng=rng)
-    pyramid = scale_pyramid(img, scales=scales, size=size)
-    patches = extract_patches(pyramid, rows, cols, scales=scales, size=size)
+    x = extract_patches(scale_pyramid(img, scales=scales, size=size), rows, cols,
+                        scales=scales, size=size)
     y = {"prob": (lab[rows, cols] > 0).astype(np.float32)[:, None],
          "dist": dist_map[rows, cols].astype(np.float32)[:, None]}
-    w = 1.0 / cap if distance_weight is None else float(distance_weight)
-    keras.utils.set_random_seed(seed)
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate),
-                  loss={"prob": "binary_crossentropy", "dist": "mean_absolute_error"},
-                  loss_weights={"prob": 1.0, "dist": w})
-    history = {}
-    for _ in range(epochs):  # one fit call per epoch: a fresh symmetry for every patch
-        x = dihedral(patches, rng.integers(0, 8, patches.shape[0])) if augment else patches
-        h = model.fit(x, y, epochs=1, batch_size=batch_size, shuffle=True, verbose=verbose)
-        for k, v in h.history.items():
-            history.setdefault(k, []).extend(v)
-    return {"history": history, "n_pixels": int(rows.size)}
+    return x, y
 
 
 def predict_patch_classifier(model, image, *, scales=DEFAULT_SCALES, batch_size=1024,

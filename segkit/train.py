@@ -1,17 +1,23 @@
-"""Training loop around ``keras.Model.fit``: checks first, then Adam, checkpoints and logs.
+"""The one training loop of segkit, around ``keras.Model.fit``: checks first, then Adam,
+checkpoints and logs.
 
-Introduced in notebook 05. `train` validates the data and the checkpoint path *before* the
-first epoch (a typo in a path should not cost an hour of training), compiles with Adam,
-keeps the best model by validation loss in a ``.keras`` file written atomically, logs every
-epoch to CSV (and TensorBoard if asked), stops early if asked, and seeds every generator.
+Introduced in notebook 05; every model of the course trains through `train` (the U-Net and
+SegNet of 05 and 06, the two-headed distance U-Net of 08, the patch classifier of 09).
+`train` validates the data, the losses and the checkpoint path *before* the first epoch (a
+typo in a path should not cost an hour of training), compiles with Adam, keeps the best model
+by validation loss in a ``.keras`` file written atomically, logs every epoch to CSV (and
+TensorBoard if asked), stops early or at a time limit if asked, and seeds every generator.
+
+Single-output models take masks as targets. Multi-output models (``keras.Model(inputs,
+{"prob": ..., "dist": ...})``) take a dict of targets and a dict of losses, e.g.
+``loss={"prob": "bce", "dist": "mae"}``: targets of mask losses are checked to hold class
+labels, targets of regression losses (``"mae"``, ``"mse"``) to be finite.
 
 The same call runs on a laptop CPU, a Colab GPU/TPU or several GPUs: pass a
 ``tf.distribute`` strategy and a model *builder* (a function returning a fresh model) so
 that the model's variables are created inside ``strategy.scope()``.
 """
 
-import itertools
-import logging
 import os
 import tempfile
 from pathlib import Path
@@ -19,18 +25,15 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from ._validate import as_array, check_finite, check_int, check_numeric, describe
-from .losses import DiceMetric, IoUMetric, get_loss
+from ._validate import (as_array, check_choice, check_finite, check_int, check_numeric,
+                        check_real, describe)
+from .losses import DiceMetric, IoUMetric, get_loss, target_kind
 
-__all__ = [
-    "train", "BestCheckpoint", "TimeLimit", "check_checkpoint_path", "dice_score",
-    "normalization_named", "run_experiment", "compare_labels", "one_at_a_time", "study_table",
-    "experiment_panel",
-]
+__all__ = ["train", "BestCheckpoint", "TimeLimit"]
 
 
 # ----------------------------------------------------------------------------- checkpoints
-def check_checkpoint_path(path):
+def _check_checkpoint_path(path):
     """Make sure a ``.keras`` checkpoint can be written at `path`, before any training.
 
     Creates the parent folder if needed and writes (then removes) a probe file in it.
@@ -83,8 +86,7 @@ class BestCheckpoint(keras.callbacks.Callback):
 
     def __init__(self, path=None, *, monitor="val_loss", mode="min", restore_best=True):
         super().__init__()
-        if mode not in ("min", "max"):
-            raise ValueError(f"`mode` must be 'min' or 'max', got {mode!r}")
+        check_choice(mode, "mode", ("min", "max"))
         self.path = None if path is None else Path(path)
         self.monitor, self.mode, self.restore_best = monitor, mode, restore_best
         self.best = None
@@ -123,9 +125,7 @@ class TimeLimit(keras.callbacks.Callback):
 
     def __init__(self, minutes):
         super().__init__()
-        if not float(minutes) > 0:
-            raise ValueError(f"`minutes` must be > 0, got {minutes!r}")
-        self.seconds = 60.0 * float(minutes)
+        self.seconds = 60.0 * check_real(minutes, "minutes", low=0.0, low_open=True)
         self.stopped_epoch = None
 
     def on_train_begin(self, logs=None):
@@ -150,40 +150,94 @@ class TimeLimit(keras.callbacks.Callback):
 
 
 # ----------------------------------------------------------------------------- data checks
-def _check_arrays(data, name, n_classes, weighted):
-    """(x, y) numpy arrays: NHWC float images, masks of the right values, matching shapes."""
-    if not isinstance(data, (tuple, list)) or len(data) != 2:
-        raise TypeError(
-            f"`{name}` must be a tf.data.Dataset of (x, y) batches or an (x, y) tuple of "
-            f"arrays, got {describe(data)}"
-            + (f" of length {len(data)}" if isinstance(data, (tuple, list)) else "")
+def _writable_folder(folder, what, target):
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(dir=folder)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise PermissionError(f"`{what}` ({target}) cannot be written: {exc.strerror or exc}"
+                              ) from None
+
+
+def _outputs(model):
+    """Output names of a multi-output model (dict or list outputs), or None for one output."""
+    out = model.output
+    if isinstance(out, dict):
+        return list(out)
+    if isinstance(out, (list, tuple)) and len(out) > 1:
+        return list(model.output_names)
+    return None
+
+
+def _loss_spec(loss, names):
+    """The compiled loss (object or dict) and the target kind of every output."""
+    if names is None:
+        if isinstance(loss, dict):
+            raise TypeError("`loss` is a dict, but the model has a single output; pass one loss")
+        obj = get_loss(loss)
+        return obj, {None: target_kind(obj)}
+    if not isinstance(loss, dict):
+        raise TypeError(f"the model has outputs {names}: `loss` must be a dict giving a loss "
+                        f"for each, e.g. {{{names[0]!r}: 'bce', ...}}, got {describe(loss)}")
+    if set(loss) != set(names):
+        raise ValueError(f"`loss` must name exactly the model's outputs {names}, got "
+                         f"{sorted(loss)}")
+    objs = {k: get_loss(v) for k, v in loss.items()}
+    return objs, {k: target_kind(v) for k, v in objs.items()}
+
+
+def _check_target(y, label, out_shape, kind, x):
+    """One output's target: as many as the images, the output's layout, and mask values
+    (class labels) or finite regression values. `label` names it in messages."""
+    n = x.shape[0]
+    y = check_numeric(as_array(y, label), label)
+    what = "masks" if label.endswith("masks") else "targets"
+    if y.shape[0] != n:
+        raise ValueError(f"{label.rsplit(' ', 1)[0]} has {n} images but {y.shape[0]} {what}; "
+                         "they must pair up" if what == "masks" else
+                         f"{label} has {y.shape[0]} entries for {n} images; they must pair up")
+    per_pixel = len(out_shape) == 4
+    if y.ndim != len(out_shape):
+        want = "NHWC (N, H, W, 1)" if per_pixel else f"{len(out_shape)}-D (N, {out_shape[-1]})"
+        raise ValueError(f"{label} must be {want}, like the model's output, got "
+                         f"{describe(y)}" + ("; use segkit.io.to_nhwc" if per_pixel else ""))
+    if per_pixel and y.shape[1:3] != x.shape[1:3]:
+        raise ValueError(f"{label} (shape {y.shape}) must have the same height and width as "
+                         f"the images (shape {x.shape})")
+    if kind == "value":
+        check_finite(y.astype(np.float32, copy=False), label.strip("`"))
+        return y
+    n_classes = int(out_shape[-1])
+    want_channels = 2 if kind == "weighted mask" else 1
+    if y.shape[-1] != want_channels:
+        need = ("2 channels (mask, weight map) for the weighted loss; see "
+                "segkit.losses.with_weight_maps" if kind == "weighted mask" else "1 channel")
+        raise ValueError(f"{label} must have {need}, got {describe(y)}")
+    labels = y[..., 0]
+    check_finite(labels, label.strip("`"))
+    values = np.unique(labels)
+    allowed = np.arange(max(n_classes, 2))
+    if not np.isin(values, allowed).all():
+        shown = ", ".join(f"{v:g}" for v in values[:8]) + (", ..." if values.size > 8 else "")
+        want = "{0, 1}" if n_classes == 1 else f"0..{n_classes - 1}"
+        raise ValueError(
+            f"{label} must hold values in {want}, got {values.size} distinct values: "
+            f"{shown}" + ("; divide {0, 255} masks by 255" if 255 in values else "")
         )
-    x = check_numeric(as_array(data[0], f"{name}[0] (images)"), f"{name}[0] (images)")
-    y = check_numeric(as_array(data[1], f"{name}[1] (masks)"), f"{name}[1] (masks)")
-    _check_batch(x, y, name, n_classes, weighted)
-    return x.astype(np.float32, copy=False), y.astype(np.float32, copy=False)
+    if kind == "weighted mask" and (y[..., 1] < 0).any():
+        raise ValueError(f"{label}: the weight maps (channel 1) must be >= 0")
+    return y
 
 
-def _check_batch(x, y, name, n_classes, weighted):
+def _check_batch(x, y, name, spec):
+    """Images NHWC float and finite; every target checked against its output and loss."""
+    kinds, shapes = spec
     if x.ndim != 4:
         raise ValueError(
             f"`{name}` images must be NHWC (N, H, W, C), got {describe(x)}; "
             "use segkit.io.to_nhwc"
-        )
-    if y.ndim != 4:
-        raise ValueError(
-            f"`{name}` masks must be NHWC (N, H, W, 1), got {describe(y)}; "
-            "use segkit.io.to_nhwc"
-        )
-    if x.shape[0] != y.shape[0]:
-        raise ValueError(
-            f"`{name}` has {x.shape[0]} images but {y.shape[0]} masks; they must pair up "
-            f"(images {x.shape}, masks {y.shape})"
-        )
-    if x.shape[1:3] != y.shape[1:3]:
-        raise ValueError(
-            f"`{name}` masks (shape {y.shape}) must have the same height and width as the "
-            f"images (shape {x.shape})"
         )
     if np.issubdtype(x.dtype, np.integer):
         raise ValueError(
@@ -191,36 +245,49 @@ def _check_batch(x, y, name, n_classes, weighted):
             "(segkit.io.Normalization) and pass the same object to predict_tiled"
         )
     check_finite(x, f"{name} images")
-    want_channels = 2 if weighted else 1
-    if y.shape[-1] != want_channels:
-        what = ("2 channels (mask, weight map) for the weighted loss; see "
-                "segkit.losses.with_weight_maps" if weighted else "1 channel")
-        raise ValueError(f"`{name}` masks must have {what}, got {describe(y)}")
-    labels = y[..., 0]
-    check_finite(labels, f"{name} masks")
-    values = np.unique(labels)
-    allowed = np.arange(max(n_classes, 2))
-    if not np.isin(values, allowed).all():
-        shown = ", ".join(f"{v:g}" for v in values[:8]) + (", ..." if values.size > 8 else "")
-        want = "{0, 1}" if n_classes == 1 else f"0..{n_classes - 1}"
-        raise ValueError(
-            f"`{name}` masks must hold values in {want}, got {values.size} distinct values: "
-            f"{shown}" + ("; divide {0, 255} masks by 255" if 255 in values else "")
+    if None in kinds:
+        targets = {None: y}
+    elif isinstance(y, dict):
+        if set(y) != set(kinds):
+            raise ValueError(f"`{name}` targets must be a dict with the model's outputs "
+                             f"{sorted(kinds)}, got {sorted(y)}")
+        targets = y
+    else:
+        raise TypeError(f"`{name}` targets must be a dict with the model's outputs "
+                        f"{sorted(kinds)}, got {describe(y)}")
+    out = {}
+    for key, target in targets.items():
+        label = f"`{name}` masks" if key is None else f"`{name}` targets[{key!r}]"
+        out[key] = _check_target(target, label, shapes[key], kinds[key], x).astype(
+            np.float32, copy=False)
+    return out[None] if None in out else out
+
+
+def _check_arrays(data, name, spec):
+    """(x, y) numpy arrays, checked; y an array or a dict of arrays (multi-output)."""
+    if not isinstance(data, (tuple, list)) or len(data) != 2:
+        raise TypeError(
+            f"`{name}` must be a tf.data.Dataset of (x, y) batches or an (x, y) tuple of "
+            f"arrays, got {describe(data)}"
+            + (f" of length {len(data)}" if isinstance(data, (tuple, list)) else "")
         )
-    if weighted and (y[..., 1] < 0).any():
-        raise ValueError(f"`{name}` weight maps (channel 1 of the masks) must be >= 0")
+    x = check_numeric(as_array(data[0], f"{name}[0] (images)"), f"{name}[0] (images)")
+    y = _check_batch(x, data[1], name, spec)
+    return x.astype(np.float32, copy=False), y
 
 
-def _check_dataset(ds, name, n_classes, weighted):
-    """Check the first batch of a tf.data.Dataset (structure, shapes, mask values)."""
-    spec = ds.element_spec
-    if not isinstance(spec, tuple) or len(spec) not in (2, 3):
+def _check_dataset(ds, name, spec):
+    """Check the first batch of a tf.data.Dataset (structure, shapes, target values)."""
+    element = ds.element_spec
+    if not isinstance(element, tuple) or len(element) not in (2, 3):
         raise ValueError(
-            f"`{name}` must yield (x, y) or (x, y, sample_weight) batches, got elements {spec}"
+            f"`{name}` must yield (x, y) or (x, y, sample_weight) batches, got elements "
+            f"{element}"
         )
     for batch in ds.take(1):
-        x, y = np.asarray(batch[0]), np.asarray(batch[1])
-        _check_batch(x, y, f"{name} (first batch)", n_classes, weighted)
+        y = batch[1]
+        y = {k: np.asarray(v) for k, v in y.items()} if isinstance(y, dict) else np.asarray(y)
+        _check_batch(np.asarray(batch[0]), y, f"{name} (first batch)", spec)
         return
     raise ValueError(f"`{name}` is an empty dataset")
 
@@ -231,11 +298,18 @@ def _is_dataset(data):
     return isinstance(data, tf.data.Dataset)
 
 
+def _default_metrics(kinds):
+    """Dice and IoU at 0.5 for every mask output (none for regression outputs)."""
+    if None in kinds:
+        return [DiceMetric(), IoUMetric()] if kinds[None] != "value" else []
+    return {k: [DiceMetric(), IoUMetric()] for k, kind in kinds.items() if kind != "value"}
+
+
 # ----------------------------------------------------------------------------- train
 def train(model, train_data, val_data=None, *, epochs, learning_rate=1e-3, epsilon=1e-7,
-          loss="dice", batch_size=8, checkpoint=None, log_csv=None, tensorboard=None,
-          early_stopping=None, time_limit=None, restore_best=True, seed=0, strategy=None,
-          metrics=None, callbacks=(), verbose="auto"):
+          loss="dice", loss_weights=None, batch_size=8, checkpoint=None, log_csv=None,
+          tensorboard=None, early_stopping=None, time_limit=None, restore_best=True, seed=0,
+          strategy=None, metrics=None, callbacks=(), verbose="auto"):
     """Compile `model` with Adam and fit it, keeping the best epoch by validation loss.
 
     Parameters
@@ -245,16 +319,21 @@ def train(model, train_data, val_data=None, *, epochs, learning_rate=1e-3, epsil
         non-default `strategy`, so that its variables live inside ``strategy.scope()``).
     train_data, val_data : tf.data.Dataset or (x, y) tuple of arrays
         Datasets yield ``(x, y)`` batches (e.g. `segkit.augment.make_dataset`); arrays are
-        ``x : (N, H, W, 1)`` normalised float32 images and ``y : (N, H, W, 1)`` masks in
-        {0, 1} (labels ``0..K-1`` for a K-class model; 2 channels for ``"weighted_bce"``).
+        ``x : (N, H, W, C)`` normalised float32 images and ``y`` the targets: ``(N, H, W,
+        1)`` masks in {0, 1} (labels ``0..K-1`` for a K-class model; 2 channels for
+        ``"weighted_bce"``), or for a multi-output model a dict ``{output: target}`` whose
+        first axis pairs with the images (a per-pixel map or one value per image).
         Without `val_data` the training loss is monitored instead.
     epochs : int
     learning_rate, epsilon : float
         Adam's step size and its numerical-stability term (raise `epsilon` to 1e-4 .. 1
         if training is unstable, as the TensorFlow docs suggest for some models).
-    loss : str or callable
+    loss : str, callable or dict
         A name of `segkit.losses.LOSSES` (``"dice"``, ``"bce"``, ``"log_dice"``,
-        ``"focal"``, ``"jaccard"``, ``"weighted_bce"``, ``"bce_dice"``) or a Keras loss.
+        ``"focal"``, ``"jaccard"``, ``"weighted_bce"``, ``"bce_dice"``, ``"mae"``,
+        ``"mse"``) or a Keras loss; for a multi-output model a dict giving one per output.
+    loss_weights : dict, optional
+        Weight of each output's loss in the total (multi-output models).
     batch_size : int
         For array data only (datasets are already batched).
     checkpoint : str or os.PathLike, optional
@@ -275,8 +354,9 @@ def train(model, train_data, val_data=None, *, epochs, learning_rate=1e-3, epsil
         one machine. GPU kernels may still differ in the last bits between runs.
     strategy : tf.distribute.Strategy, optional
         E.g. ``tf.distribute.MirroredStrategy()`` for several GPUs or a TPU strategy.
-    metrics : list, optional
-        Defaults to Dice and IoU at 0.5 (`segkit.losses.DiceMetric`, `IoUMetric`).
+    metrics : list or dict, optional
+        Defaults to Dice and IoU at 0.5 (`segkit.losses.DiceMetric`, `IoUMetric`) for every
+        output trained with a mask loss.
     callbacks : sequence of keras.callbacks.Callback
         Extra callbacks, run after segkit's.
     verbose : "auto", 0, 1 or 2
@@ -291,42 +371,44 @@ def train(model, train_data, val_data=None, *, epochs, learning_rate=1e-3, epsil
     Raises
     ------
     ValueError, TypeError
-        Bad data (integer images, masks not in {0, 1}, images and masks that do not pair
-        up) or a checkpoint name that does not end in ``.keras``.
+        Bad data (integer images, masks not in {0, 1}, images and targets that do not pair
+        up, targets that do not match the model's outputs) or a checkpoint name that does not
+        end in ``.keras``.
     PermissionError
         The checkpoint, CSV or TensorBoard location is not writable.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from segkit import models
+    >>> x = np.random.default_rng(0).random((4, 16, 16, 1), dtype=np.float32)
+    >>> y = (x > 0.5).astype(np.float32)
+    >>> h = train(lambda: models.unet(depth=1, base_filters=2), (x, y), epochs=2,
+    ...           loss="bce", verbose=0)
+    >>> len(h.history["loss"]), sorted(h.history)[:2]
+    (2, ['dice', 'iou'])
     """
     import tensorflow as tf
 
     epochs = check_int(epochs, "epochs", minimum=1)
     batch_size = check_int(batch_size, "batch_size", minimum=1)
     seed = check_int(seed, "seed", minimum=0)
-    if float(learning_rate) <= 0:
-        raise ValueError(f"`learning_rate` must be > 0, got {learning_rate!r}")
-    if float(epsilon) <= 0:
-        raise ValueError(f"`epsilon` must be > 0, got {epsilon!r}")
+    learning_rate = check_real(learning_rate, "learning_rate", low=0.0, low_open=True)
+    epsilon = check_real(epsilon, "epsilon", low=0.0, low_open=True)
     if early_stopping is not None:
         early_stopping = check_int(early_stopping, "early_stopping", minimum=1)
-    if time_limit is not None and not float(time_limit) > 0:
-        raise ValueError(f"`time_limit` must be > 0 minutes, got {time_limit!r}")
-    loss_obj = get_loss(loss)
-    weighted = loss == "weighted_bce" or type(loss_obj).__name__ == "WeightedBCE"
+    if time_limit is not None:
+        time_limit = check_real(time_limit, "time_limit", low=0.0, low_open=True)
+    if not isinstance(loss, dict):
+        get_loss(loss)  # an unknown loss name fails here, before any model is built
 
     # everything that can fail is checked before the first epoch
     if checkpoint is not None:
-        checkpoint = check_checkpoint_path(checkpoint)
-    for what, target in (("log_csv", log_csv), ("tensorboard", tensorboard)):
-        if target is not None:
-            folder = Path(target).parent if what == "log_csv" else Path(target)
-            try:
-                folder.mkdir(parents=True, exist_ok=True)
-                fd, probe = tempfile.mkstemp(dir=folder)
-                os.close(fd)
-                os.unlink(probe)
-            except OSError as exc:
-                raise PermissionError(
-                    f"`{what}` ({target}) cannot be written: {exc.strerror or exc}"
-                ) from None
+        checkpoint = _check_checkpoint_path(checkpoint)
+    if log_csv is not None:
+        _writable_folder(Path(log_csv).parent, "log_csv", log_csv)
+    if tensorboard is not None:
+        _writable_folder(Path(tensorboard), "tensorboard", tensorboard)
 
     keras.utils.set_random_seed(seed)
     if strategy is None:
@@ -344,30 +426,33 @@ def train(model, train_data, val_data=None, *, epochs, learning_rate=1e-3, epsil
             raise TypeError(
                 f"`model` must be a keras.Model or a function building one, got {describe(model)}"
             )
-        n_classes = int(model.output_shape[-1])
+        names = _outputs(model)
+        loss_obj, kinds = _loss_spec(loss, names)
+        shapes = model.output_shape
+        shapes = ({None: tuple(shapes)} if names is None else
+                  {k: tuple(shapes[k] if isinstance(shapes, dict) else shapes[i])
+                   for i, k in enumerate(names)})
         model.compile(
-            optimizer=keras.optimizers.Adam(learning_rate=float(learning_rate),
-                                            epsilon=float(epsilon)),
-            loss=loss_obj,
-            metrics=list(metrics) if metrics is not None else [DiceMetric(), IoUMetric()],
+            optimizer=keras.optimizers.Adam(learning_rate=learning_rate, epsilon=epsilon),
+            loss=loss_obj, loss_weights=loss_weights,
+            metrics=_default_metrics(kinds) if metrics is None else metrics,
         )
+    spec = (kinds, shapes)
 
     fit_kwargs = {}
     if _is_dataset(train_data):
-        _check_dataset(train_data, "train_data", n_classes, weighted)
+        _check_dataset(train_data, "train_data", spec)
         fit_args = (train_data,)
         fit_kwargs["shuffle"] = False  # a dataset shuffles itself; Keras warns otherwise
     else:
-        x, y = _check_arrays(train_data, "train_data", n_classes, weighted)
-        fit_args = (x, y)
+        fit_args = _check_arrays(train_data, "train_data", spec)
         fit_kwargs.update(batch_size=batch_size, shuffle=True)
     if val_data is not None:
         if _is_dataset(val_data):
-            _check_dataset(val_data, "val_data", n_classes, weighted)
+            _check_dataset(val_data, "val_data", spec)
             fit_kwargs["validation_data"] = val_data
         else:
-            fit_kwargs["validation_data"] = _check_arrays(val_data, "val_data", n_classes,
-                                                          weighted)
+            fit_kwargs["validation_data"] = _check_arrays(val_data, "val_data", spec)
     monitor = "val_loss" if val_data is not None else "loss"
 
     cbs = [BestCheckpoint(checkpoint, monitor=monitor, restore_best=restore_best)]
@@ -400,343 +485,3 @@ def _check_model_in_strategy(model, strategy):
 
 
 # ----------------------------------------------------------------------------- studies
-def one_at_a_time(evaluate, baseline, variations):
-    """One-at-a-time hyperparameter study: change one knob from the baseline, keep the rest.
-
-    Parameters
-    ----------
-    evaluate : callable
-        ``evaluate(**params) -> dict`` of scores, e.g. a function that trains a small model
-        with `train` and returns ``{"val_dice": ..., "test_dice": ...}``.
-    baseline : dict
-        The reference setting of every knob.
-    variations : dict
-        ``{name: [values, ...]}``; each value is tried with all other knobs at baseline.
-
-    Returns
-    -------
-    list of dict
-        One row per run: ``{"parameter", "value", **scores}``; the first row is the
-        baseline (parameter ``"baseline"``). ``pandas.DataFrame(rows)`` shows it as a table.
-
-    Examples
-    --------
-    >>> rows = one_at_a_time(lambda a, b: {"score": a * b}, {"a": 1, "b": 2}, {"a": [3]})
-    >>> [(r["parameter"], r["value"], r["score"]) for r in rows]
-    [('baseline', None, 2), ('a', 3, 6)]
-    """
-    baseline = dict(baseline)
-    unknown = sorted(set(variations) - set(baseline))
-    if unknown:
-        raise ValueError(f"`variations` names knobs missing from `baseline`: {unknown}")
-    rows = [{"parameter": "baseline", "value": None, **evaluate(**baseline)}]
-    for name, values in variations.items():
-        for value in values:
-            if value == baseline[name]:
-                continue
-            rows.append({"parameter": name, "value": value,
-                         **evaluate(**{**baseline, name: value})})
-    return rows
-
-
-def dice_score(model, images, masks, *, threshold=0.5, batch_size=4):
-    """Dice of `model`'s thresholded predictions over a whole set (one global score).
-
-    Parameters
-    ----------
-    model : keras.Model
-        One sigmoid output channel.
-    images : (N, H, W, 1) ndarray
-        Normalised float images whose sides the model accepts.
-    masks : (N, H, W, 1) ndarray
-        {0, 1} ground truth.
-
-    Returns
-    -------
-    float
-        ``2 |P.T| / (|P| + |T|)``, 1.0 when both are empty.
-    """
-    from ._validate import as_binary, check_same_shape
-
-    x = check_numeric(as_array(images, "images"), "images")
-    truth = as_binary(masks, "masks", allow_255=False)
-    check_same_shape(x, "images", truth, "masks")
-    metric = DiceMetric(threshold=threshold)
-    for i in range(0, len(x), check_int(batch_size, "batch_size", minimum=1)):
-        pred = model.predict_on_batch(x[i:i + batch_size].astype(np.float32))
-        metric.update_state(truth[i:i + batch_size].astype(np.float32), pred)
-    return float(metric.result())
-
-
-def normalization_named(name, images):
-    """A `segkit.io.Normalization` fitted on `images`, by name (for widgets and studies).
-
-    ``"percentile"``: 1st to 99th percentile (robust to outliers, the default);
-    ``"minmax"``: minimum to maximum; ``"none"``: raw values as floats (0..255 for uint8),
-    to see what skipping normalisation does to training.
-    """
-    from .io import Normalization
-
-    if name == "percentile":
-        return Normalization.fit(images, percentiles=(1.0, 99.0))
-    if name == "minmax":
-        return Normalization.fit(images, percentiles=(0.0, 100.0))
-    if name == "none":
-        return Normalization(0.0, 1.0)
-    raise ValueError(f"`normalization` must be 'percentile', 'minmax' or 'none', got {name!r}")
-
-
-def run_experiment(data, *, architecture="unet", depth=2, base_filters=8, learning_rate=1e-3,
-                   epsilon=1e-7, batch_size=8, loss="dice", normalization="percentile",
-                   epochs=3, seed=0, verbose=0):
-    """Train a fresh model with the given knobs and score it: one point of a study.
-
-    Clears the Keras session first (so repeated calls from a widget do not pile up models),
-    fits the normalisation on the training images, trains with `train` and returns the
-    Dice on the validation and (if given) test sets.
-
-    Parameters
-    ----------
-    data : dict
-        ``{"train": (images, masks), "val": (images, masks), "test": (images, masks)}``,
-        raw NHWC images (e.g. uint8 tiles) and {0, 1} masks; ``"test"`` is optional.
-    architecture : {"unet", "segnet"}
-    depth, base_filters : int
-        Passed to `segkit.models.unet` / `segnet`.
-    learning_rate, epsilon, batch_size, loss, epochs, seed
-        Passed to `train`.
-    normalization : {"percentile", "minmax", "none"}
-        See `normalization_named`.
-
-    Returns
-    -------
-    scores : dict
-        ``val_dice``, ``test_dice`` (with a test set), ``epochs`` run and ``seconds`` of
-        training.
-    history : keras.callbacks.History
-        ``history.model`` is the trained model and ``history.normalization`` the
-        `segkit.io.Normalization` fitted on the training images (use it for any prediction).
-    """
-    import time
-
-    from . import models
-
-    missing = {"train", "val"} - set(data)
-    if missing:
-        raise ValueError(f"`data` needs the keys 'train' and 'val' (and optionally 'test'); "
-                         f"missing {sorted(missing)}")
-    builders = {"unet": models.unet, "segnet": models.segnet}
-    if architecture not in builders:
-        raise ValueError(f"`architecture` must be 'unet' or 'segnet', got {architecture!r}")
-    keras.backend.clear_session()
-    norm = normalization_named(normalization, data["train"][0])
-    prepared = {k: (norm(x), np.asarray(y, np.float32)) for k, (x, y) in data.items()}
-    start = time.perf_counter()
-    history = train(
-        lambda: builders[architecture]((None, None, 1), depth=depth, base_filters=base_filters),
-        prepared["train"], prepared["val"], epochs=epochs, learning_rate=learning_rate,
-        epsilon=epsilon, loss=loss, batch_size=batch_size, seed=seed, verbose=verbose)
-    seconds = time.perf_counter() - start
-    model = history.model
-    history.normalization = norm
-    scores = {"val_dice": dice_score(model, *prepared["val"])}
-    if "test" in prepared:
-        scores["test_dice"] = dice_score(model, *prepared["test"])
-    scores.update(epochs=len(history.history["loss"]), seconds=round(seconds, 1))
-    return scores, history
-
-
-def compare_labels(label_sets, test, *, architectures=("unet", "segnet"), tile=256,
-                   overlap=32, threshold=0.5, progress=True, **knobs):
-    """Train each architecture on each label set, score all against the same true masks.
-
-    The weak-label experiment of notebook 06: the same networks, the same tiles and the same
-    training budget, only the training labels change (true masks, or masks filled from
-    clicks). Each model predicts the whole test stack by overlapping tiles
-    (`segkit.predict.predict_tiled`) with the normalisation fitted on its training tiles, and
-    `segkit.metrics.pixel_report` compares the thresholded prediction with the true test
-    masks. Validation uses each label set's own masks: a project with only clicks has no
-    true masks to choose epochs with.
-
-    Parameters
-    ----------
-    label_sets : dict of str to dict
-        ``{name: {"train": (images, masks), "val": (images, masks)}}``, e.g. ``"true"``,
-        ``"flood"``, ``"region"``: raw NHWC tiles and their {0, 1} masks.
-    test : (images, masks)
-        Raw test images of any size, ``(N, H, W)`` or ``(N, H, W, 1)``, and their true {0, 1}
-        masks.
-    architectures : sequence of {"unet", "segnet"}
-    tile, overlap : int
-        Tiling of the test prediction.
-    threshold : float
-        Probability at or above which a pixel counts as foreground.
-    progress : bool
-        Print one line per trained model (a run takes minutes).
-    **knobs
-        Passed to `run_experiment`: ``depth``, ``base_filters``, ``learning_rate``,
-        ``epsilon``, ``batch_size``, ``loss``, ``normalization``, ``epochs``, ``seed``.
-
-    Returns
-    -------
-    list of dict
-        One row per (architecture, label set), in that order: ``network``, ``labels``,
-        ``kappa``, ``balanced_auroc``, ``fnr``, ``fpr``, ``dice`` on the test stack, and the
-        ``val_dice`` (on the label set's own validation masks), ``epochs`` and ``seconds``
-        of training.
-    """
-    from ._validate import as_binary, check_same_shape
-    from .io import to_nhwc
-
-    if not isinstance(label_sets, dict) or not label_sets:
-        raise TypeError(f"`label_sets` must be a non-empty dict of name to "
-                        f"{{'train': ..., 'val': ...}}, got {type(label_sets).__name__}")
-    for name, sets in label_sets.items():
-        if not isinstance(sets, dict) or {"train", "val"} - set(sets):
-            raise ValueError(f"`label_sets[{name!r}]` must be a dict with 'train' and 'val' "
-                             f"(images, masks) pairs, got {sets!r:.80}")
-    if not isinstance(test, (tuple, list)) or len(test) != 2:
-        raise TypeError(f"`test` must be an (images, masks) pair, got {type(test).__name__}")
-    test_x = to_nhwc(test[0], "test images")
-    test_y = as_binary(to_nhwc(test[1], "test masks"), "test masks", allow_255=False)
-    check_same_shape(test_x, "test images", test_y, "test masks")
-    unknown = set(architectures) - {"unet", "segnet"}
-    if unknown or not len(architectures):
-        raise ValueError(f"`architectures` must name 'unet' and/or 'segnet', got "
-                         f"{list(architectures)!r}")
-    rows = []
-    # a fresh model per row makes TensorFlow warn about "retracing"; expected here, so quiet
-    tf_logger = logging.getLogger("tensorflow")
-    level = tf_logger.level
-    tf_logger.setLevel(logging.ERROR)
-    try:
-        for arch, name in itertools.product(architectures, label_sets):
-            rows.append(_label_row(arch, name, label_sets[name], test_x, test_y, tile=tile,
-                                   overlap=overlap, threshold=threshold, knobs=knobs))
-            if progress:
-                r = rows[-1]
-                print(f"{arch:<6} on {name:<8} labels: kappa {r['kappa']:.3f}, Dice "
-                      f"{r['dice']:.3f} ({r['epochs']} epochs, {r['seconds']:.0f} s)",
-                      flush=True)
-    finally:
-        tf_logger.setLevel(level)
-    return rows
-
-
-def _label_row(arch, name, sets, test_x, test_y, *, tile, overlap, threshold, knobs):
-    """One row of `compare_labels`: train, predict the test stack, score, free the model."""
-    import gc
-
-    from . import metrics
-    from .predict import predict_tiled
-
-    scores, history = run_experiment(
-        {"train": sets["train"], "val": sets["val"]}, architecture=arch, **knobs)
-    prob = predict_tiled(history.model, test_x, tile=tile, overlap=overlap,
-                         normalization=history.normalization)
-    report = metrics.pixel_report(test_y, prob >= threshold)
-    del history, prob
-    keras.backend.clear_session()
-    gc.collect()
-    return {"network": arch, "labels": name,
-            **{k: report[k] for k in ("kappa", "balanced_auroc", "fnr", "fpr", "dice")},
-            **scores}
-
-
-def study_table(rows, *, digits=3):
-    """Plain-text table of `one_at_a_time` rows (no pandas needed).
-
-    Examples
-    --------
-    >>> print(study_table([{"parameter": "baseline", "value": None, "dice": 0.91234}]))
-    parameter  value  dice
-    baseline   -      0.912
-    """
-    if not rows:
-        return ""
-    columns = list(dict.fromkeys(k for row in rows for k in row))
-
-    def fmt(v):
-        if v is None:
-            return "-"
-        if isinstance(v, float):
-            return f"{v:.{digits}g}" if abs(v) < 1e-3 and v != 0 else f"{v:.{digits}f}"
-        return str(v)
-
-    cells = [[fmt(row.get(c)) for c in columns] for row in rows]
-    widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths)).rstrip()]
-    lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip() for r in cells]
-    return "\n".join(lines)
-
-
-def experiment_panel(data, *, defaults=None):
-    """ipywidgets panel: set the knobs, press Train, read the validation and test Dice.
-
-    Each press calls `run_experiment` (which clears the Keras session first) with the
-    widgets' values; results accumulate in a table below the button.
-
-    Parameters
-    ----------
-    data : dict
-        As for `run_experiment` (keep it small: a press should take seconds to a minute).
-    defaults : dict, optional
-        Initial widget values: ``learning_rate``, ``epsilon``, ``batch_size``, ``depth``,
-        ``base_filters``, ``loss``, ``normalization``, ``epochs``, ``architecture``.
-
-    Returns
-    -------
-    ipywidgets.VBox
-    """
-    import ipywidgets as widgets
-
-    d = {"learning_rate": 1e-3, "epsilon": 1e-7, "batch_size": 8, "depth": 2,
-         "base_filters": 8, "loss": "dice", "normalization": "percentile", "epochs": 3,
-         "architecture": "unet", **(defaults or {})}
-    style = {"description_width": "110px"}
-    knobs = {
-        "learning_rate": widgets.FloatLogSlider(value=d["learning_rate"], base=10, min=-5,
-                                                max=-1, description="learning rate",
-                                                style=style),
-        "epsilon": widgets.FloatLogSlider(value=d["epsilon"], base=10, min=-8, max=0,
-                                          description="Adam epsilon", style=style),
-        "batch_size": widgets.Dropdown(options=[2, 4, 8, 16, 32], value=d["batch_size"],
-                                       description="batch size", style=style),
-        "depth": widgets.IntSlider(value=d["depth"], min=1, max=5, description="depth",
-                                   style=style),
-        "base_filters": widgets.Dropdown(options=[2, 4, 8, 16, 32], value=d["base_filters"],
-                                         description="base filters", style=style),
-        "loss": widgets.Dropdown(options=["dice", "log_dice", "bce", "bce_dice", "focal",
-                                          "jaccard"], value=d["loss"], description="loss",
-                                 style=style),
-        "normalization": widgets.Dropdown(options=["percentile", "minmax", "none"],
-                                          value=d["normalization"],
-                                          description="normalisation", style=style),
-        "epochs": widgets.IntSlider(value=d["epochs"], min=1, max=30, description="epochs",
-                                    style=style),
-        "architecture": widgets.Dropdown(options=["unet", "segnet"], value=d["architecture"],
-                                         description="architecture", style=style),
-    }
-    button = widgets.Button(description="Train", button_style="primary")
-    out = widgets.Output()
-    rows = []
-
-    def on_click(_):
-        button.disabled = True
-        try:
-            params = {k: w.value for k, w in knobs.items()}
-            with out:
-                out.clear_output()
-                print("training ...")
-            scores, _ = run_experiment(data, **params)
-            rows.append({**params, **scores})
-            with out:
-                out.clear_output()
-                print(study_table(rows))
-        finally:
-            button.disabled = False
-
-    button.on_click(on_click)
-    return widgets.VBox([widgets.HBox([widgets.VBox(list(knobs.values())[:5]),
-                                       widgets.VBox(list(knobs.values())[5:] + [button])]),
-                         out])

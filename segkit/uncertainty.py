@@ -1,7 +1,7 @@
 """Monte-Carlo dropout: how sure is the network, pixel by pixel and object by object?
 
 Introduced in notebook 08. A model built with ``mc_dropout=True`` (`segkit.models.unet`,
-`segkit.instances.distance_unet`) keeps its dropout active at prediction while batch
+`segkit.models.distance_unet`) keeps its dropout active at prediction while batch
 normalisation stays in inference mode, so T predictions of one image differ. From the T
 foreground probabilities ``p_t`` of a pixel (Gal and Ghahramani 2016; Kendall and Gal 2017):
 
@@ -13,16 +13,14 @@ foreground probabilities ``p_t`` of a pixel (Gal and Ghahramani 2016; Kendall an
   the concavity of H, exactly 0 when every sample is the same.
 """
 
-import numbers
-
 import numpy as np
 from scipy import ndimage as ndi
 
-from ._validate import as_array, check_finite, check_int, check_numeric, describe
+from ._validate import (as_array, as_stack, check_choice, check_finite, check_int,
+                        check_numeric, check_real, describe)
 
-__all__ = ["EPS", "binary_entropy", "mc_statistics", "mc_predict", "has_mc_dropout",
-           "object_uncertainty", "uncertainty_by_match", "filter_uncertain",
-           "sweep_thresholds", "filter_sweep"]
+__all__ = ["binary_entropy", "mc_statistics", "mc_predict", "object_uncertainty",
+           "uncertainty_by_match", "filter_uncertain", "sweep_thresholds", "filter_sweep"]
 
 EPS = 1e-7  # probabilities are clipped to [EPS, 1 - EPS] before logarithms
 
@@ -78,27 +76,74 @@ def mc_statistics(samples):
         ("expected_entropy", expected), ("mutual_info", mi))}
 
 
-def has_mc_dropout(model):
+def _layers(model):
+    for layer in getattr(model, "layers", []):
+        yield layer
+        yield from _layers(layer)
+
+
+def _has_mc_dropout(model):
     """Whether `model` holds a dropout layer that stays active at prediction (rate > 0)."""
     from .models import MCDropout
 
-    def walk(m):
-        for layer in getattr(m, "layers", []):
-            yield layer
-            yield from walk(layer)
-
     return any(isinstance(layer, MCDropout) and layer.always_on and layer.rate > 0
-               for layer in walk(model))
+               for layer in _layers(model))
 
 
-def mc_predict(model, x, *, samples=20, batch_size=8, output="prob"):
+_MC_COPIES = {}  # id(model) -> (model, its copy with always-on dropout)
+
+
+def _mc_model(model):
+    """`model` itself if its dropout stays on at prediction; otherwise a copy of it whose
+    ordinary ``keras.layers.Dropout`` layers are always on (same weights; batch
+    normalisation stays in inference mode), made once per model."""
+    import keras
+
+    from .models import MCDropout
+
+    if _has_mc_dropout(model):
+        return model
+    cached = _MC_COPIES.get(id(model))
+    if cached is not None and cached[0] is model:
+        return cached[1]
+    name = getattr(model, "name", type(model).__name__)
+    if not any(isinstance(layer, keras.layers.Dropout) and layer.rate > 0
+               for layer in _layers(model)):
+        raise ValueError(
+            f"`model` ({name}) has no dropout layer with rate > 0, so its Monte-Carlo samples "
+            "would all be the same; add dropout, e.g. segkit.models.unet(..., dropout=0.2)"
+        )
+
+    def always_on(layer):
+        if isinstance(layer, keras.layers.Dropout) and not isinstance(layer, MCDropout):
+            return MCDropout(layer.rate, always_on=True, noise_shape=layer.noise_shape,
+                             seed=layer.seed, name=layer.name)
+        return layer.__class__.from_config(layer.get_config())
+
+    try:
+        copy = keras.models.clone_model(model, clone_function=always_on, recursive=True)
+    except Exception as exc:  # subclassed models cannot be cloned layer by layer
+        raise ValueError(
+            f"`model` ({name}) uses ordinary Dropout layers, and segkit could not copy it with "
+            f"dropout kept on ({type(exc).__name__}: {exc}); build it from keras.layers as a "
+            "functional model, or use segkit.models.MCDropout(rate, always_on=True)"
+        ) from None
+    copy.set_weights(model.get_weights())
+    _MC_COPIES[id(model)] = (model, copy)
+    return copy
+
+
+def mc_predict(model, x, *, samples=20, batch_size=8, output="prob", progress=True):
     """Predict `samples` times with dropout on, and summarise (`mc_statistics`).
 
     Parameters
     ----------
     model : keras.Model
-        Built with ``mc_dropout=True`` and ``dropout > 0``; one sigmoid output, or a dict of
-        outputs (e.g. `segkit.instances.distance_unet`) of which `output` is used.
+        With dropout: either built with ``mc_dropout=True`` (segkit's models), or any
+        functional Keras model with ordinary ``keras.layers.Dropout`` layers (a learner's own
+        model), which is then copied once with those layers kept on at prediction while
+        batch normalisation stays in inference mode. One sigmoid output, or a dict of
+        outputs (e.g. `segkit.models.distance_unet`) of which `output` is used.
     x : (H, W), (N, H, W) or (N, H, W, 1) float ndarray
         Normalised images.
     samples : int
@@ -106,6 +151,8 @@ def mc_predict(model, x, *, samples=20, batch_size=8, output="prob"):
     batch_size : int
     output : str
         Which output of a multi-output model holds the probability.
+    progress : bool
+        Show a progress bar over the samples.
 
     Returns
     -------
@@ -113,31 +160,35 @@ def mc_predict(model, x, *, samples=20, batch_size=8, output="prob"):
         ``mean``, ``std``, ``entropy``, ``expected_entropy``, ``mutual_info``, each
         ``(N, H, W)`` (``(H, W)`` for a 2-D image), and ``samples`` (the number T). For a
         dict-output model, the mean over the samples of each other output too, as
-        ``"<name>_mean"`` (``"dist_mean"`` for a `distance_unet`).
+        ``"<name>_mean"`` (``"dist_mean"`` for a `segkit.models.distance_unet`).
 
     Raises
     ------
     ValueError
-        T < 2, or a model whose predictions do not vary (no always-on dropout).
+        T < 2, or a model without dropout (its samples would not vary).
+
+    Examples
+    --------
+    >>> import keras
+    >>> inputs = keras.Input((8, 8, 1))
+    >>> h = keras.layers.Conv2D(4, 3, padding="same", activation="relu")(inputs)
+    >>> h = keras.layers.BatchNormalization()(h)
+    >>> h = keras.layers.Dropout(0.5)(h)
+    >>> own = keras.Model(inputs, keras.layers.Conv2D(1, 1, activation="sigmoid")(h))
+    >>> st = mc_predict(own, np.ones((8, 8), np.float32), samples=4, progress=False)
+    >>> st["mean"].shape, st["samples"], bool(st["std"].max() > 0)
+    ((8, 8), 4, True)
     """
+    from tqdm.auto import tqdm
+
     samples = check_int(samples, "samples", minimum=2)
     batch_size = check_int(batch_size, "batch_size", minimum=1)
-    if not has_mc_dropout(model):
-        raise ValueError(
-            f"`model` ({getattr(model, 'name', type(model).__name__)}) has no dropout that "
-            "stays on at prediction, so its Monte-Carlo samples would all be the same; build "
-            "it with `dropout` > 0 and `mc_dropout=True`, e.g. unet(..., dropout=0.2, "
-            "mc_dropout=True)"
-        )
-    arr = check_finite(check_numeric(as_array(x, "x"), "x"), "x")
-    if arr.ndim == 4 and arr.shape[-1] == 1:
-        arr = arr[..., 0]
-    if arr.ndim not in (2, 3):
-        raise ValueError(f"`x` must be (H, W), (N, H, W) or (N, H, W, 1), got {describe(arr)}")
-    flat = arr.ndim == 2
-    xb = (arr[None] if flat else arr)[..., None].astype(np.float32)
+    arr, flat = as_stack(x, "x")
+    model = _mc_model(model)
+    xb = arr[..., None].astype(np.float32)
     draws, others = [], {}
-    for _ in range(samples):
+    for _ in tqdm(range(samples), desc="Monte-Carlo samples", disable=not progress,
+                  leave=False):
         out = model.predict(xb, batch_size=batch_size, verbose=0)
         if isinstance(out, dict):
             if output not in out:
@@ -261,11 +312,7 @@ def filter_uncertain(labels, uncertainty, *, threshold):
     array([[1, 1, 0]])
     """
     lab, u = _pair(labels, uncertainty)
-    if isinstance(threshold, (bool, str, bytes)) or not isinstance(threshold, numbers.Real):
-        raise TypeError(f"`threshold` must be a number, got {threshold!r}")
-    threshold = float(threshold)
-    if np.isnan(threshold):
-        raise ValueError("`threshold` must not be NaN")
+    threshold = check_real(threshold, "threshold")
     out = lab.copy()
     planes = [(out, u)] if lab.ndim == 2 else zip(out, u)
     for lp, up in planes:
@@ -322,12 +369,15 @@ def sweep_thresholds(labels, uncertainty, *, n=None):
     return np.unique(np.quantile(means, np.linspace(0, 1, n)))
 
 
-def filter_sweep(true_labels, labels, uncertainty, *, thresholds, iou_threshold=0.5):
-    """Average precision, precision and recall of `labels` after `filter_uncertain`.
+def filter_sweep(true_labels, labels, uncertainty, *, thresholds, definition,
+                 iou_threshold=0.5, progress=False):
+    """Average precision, mean IoU, precision and recall of `labels` after `filter_uncertain`.
 
     Removing uncertain objects helps only where the uncertain objects are the wrong ones:
     precision rises as false detections go, recall falls as true objects go, and AP (which
-    counts both) peaks in between when the false detections are the more uncertain.
+    counts both) peaks in between when the false detections are the more uncertain. BPartIS
+    (Yildirim & Cole 2021, Fig. 6) sweeps its threshold t_u over [0, ln 2] and reports AP,
+    AP50, AP75 and mean IoU; pass ``definition="bpartis"`` to compare with it.
 
     Parameters
     ----------
@@ -336,55 +386,65 @@ def filter_sweep(true_labels, labels, uncertainty, *, thresholds, iou_threshold=
     uncertainty : float ndarray of the same shape
         E.g. ``mc_predict(...)["mutual_info"]``.
     thresholds : 1-D array_like of float
-        E.g. `sweep_thresholds`.
+        E.g. `sweep_thresholds`, or ``numpy.linspace(0, numpy.log(2), 100)``.
+    definition : {"stardist", "bpartis"}
+        Of the average precision (`segkit.metrics.average_precision`); the mean IoU is
+        averaged over the predicted objects for ``"bpartis"`` and over the reference objects
+        for ``"stardist"`` (`segkit.metrics.mean_iou`, NaN without reference objects).
     iou_threshold : float
         Matching threshold of ``precision`` and ``recall`` (`segkit.metrics.match_objects`).
+    progress : bool
+        Show a progress bar over the thresholds.
 
     Returns
     -------
-    dict of str to (len(thresholds),) ndarray
-        ``threshold``, ``ap`` (mean over IoU 0.5..0.95, `segkit.metrics.average_precision`),
-        ``ap50``, ``precision`` and ``recall`` at `iou_threshold` (precision NaN where no
-        object is kept: it is undefined), ``kept`` (fraction of the predicted objects kept;
-        0 when there is none) and ``n_kept`` (their number).
+    pandas.DataFrame
+        One row per threshold: ``threshold``, ``ap``, ``ap50``, ``ap75``, ``mean_iou``,
+        ``precision`` and ``recall`` at `iou_threshold` (precision NaN where no object is
+        kept: it is undefined), ``kept`` (fraction of the predicted objects kept; 0 when
+        there is none) and ``n_kept`` (their number).
 
     Examples
     --------
     >>> t = np.array([[1, 1, 0, 2, 2, 2]])
     >>> p = np.array([[1, 1, 0, 0, 0, 3]])  # object 3 is a poor match (IoU 1/3)
     >>> u = np.array([[0.1, 0.1, 0.0, 0.0, 0.0, 0.9]])
-    >>> sweep = filter_sweep(t, p, u, thresholds=[0.5, 1.0])
+    >>> sweep = filter_sweep(t, p, u, thresholds=[0.5, 1.0], definition="stardist")
     >>> sweep["ap50"].tolist(), sweep["kept"].tolist()
     ([0.5, 0.3333333333333333], [0.5, 1.0])
     >>> sweep["precision"].tolist(), sweep["recall"].tolist()
     ([1.0, 0.5], [0.5, 0.5])
     """
-    from .metrics import average_precision, match_objects
+    import pandas as pd
+    from tqdm.auto import tqdm
+
+    from .metrics import average_precision, contingency_table, match_objects, mean_iou
 
     th = check_finite(check_numeric(as_array(thresholds, "thresholds"), "thresholds"),
                       "thresholds")
     if th.ndim != 1 or th.size == 0:
         raise ValueError(f"`thresholds` must be a non-empty 1-D sequence, got {describe(th)}")
+    check_choice(definition, "definition", ("stardist", "bpartis"))
     lab, u = _pair(labels, uncertainty)
     truth = as_array(true_labels, "true_labels")
     if truth.shape != lab.shape:
         raise ValueError(f"`labels` (shape {lab.shape}) must have the same shape as "
                          f"`true_labels` (shape {truth.shape})")
     total = _count(lab)
-    rows = {k: [] for k in ("ap", "ap50", "precision", "recall", "kept", "n_kept")}
-    for t in th.astype(float):
-        kept = filter_uncertain(lab, u, threshold=t)
-        ap = average_precision(truth, kept)
-        m = match_objects(truth, kept, iou_threshold=iou_threshold)
-        rows["ap"].append(ap.ap)
-        rows["ap50"].append(ap.ap50)
-        rows["precision"].append(m.precision if m.n_pred else np.nan)
-        rows["recall"].append(m.recall)
-        rows["n_kept"].append(m.n_pred)
-        rows["kept"].append(m.n_pred / max(total, 1))
-    out = {"threshold": th.astype(float)}
-    out.update({k: np.asarray(v, np.int64 if k == "n_kept" else float) for k, v in rows.items()})
-    return out
+    over = "predicted" if definition == "bpartis" else "reference"
+    rows = []
+    for t in tqdm(th.astype(float), desc="filter thresholds", disable=not progress,
+                  leave=False):
+        table = contingency_table(truth, filter_uncertain(lab, u, threshold=t))
+        ap = average_precision(table=table, definition=definition)
+        m = match_objects(table=table, iou_threshold=iou_threshold)
+        miou = mean_iou(table=table, over=over) if table.n_true or over == "predicted" \
+            else np.nan
+        rows.append({"threshold": t, "ap": ap.ap, "ap50": ap.ap50, "ap75": ap.ap75,
+                     "mean_iou": miou, "precision": m.precision if m.n_pred else np.nan,
+                     "recall": m.recall, "kept": m.n_pred / max(total, 1),
+                     "n_kept": m.n_pred})
+    return pd.DataFrame(rows)
 
 
 def _count(lab):

@@ -306,7 +306,9 @@ def test_make_dataset_feeds_model_fit():
 
     x, y = _tiles(n=4)
     keras.utils.set_random_seed(0)
-    model = A.toy_unet((16, 16, 1), depth=1, base_filters=2)
+    from segkit.models import unet
+
+    model = unet((16, 16, 1), depth=1, base_filters=2)
     model.compile(optimizer="adam", loss="binary_crossentropy")
     # shuffle=False: the dataset shuffles itself; Keras 3.15 warns if fit is asked to as well
     hist = model.fit(A.make_dataset(x, y, batch_size=2, p=1.0), epochs=1, steps_per_epoch=1,
@@ -335,21 +337,6 @@ def test_make_dataset_feeds_model_fit():
 def test_make_dataset_bad_input(images, masks, kwargs, exc, match):
     with pytest.raises(exc, match=match):
         A.make_dataset(images, masks, **kwargs)
-
-
-def test_compare_transforms_one_row_per_entry():
-    x, y = _tiles(n=4)
-    rows = A.compare_transforms((x, y), (x, y), transforms=["none", ("mix", ("noise", "shift"))],
-                                batch_size=4,
-                                build_model=lambda s: A.toy_unet(s, depth=1, base_filters=2))
-    assert [r["transform"] for r in rows] == ["none", "mix"]
-    assert all(np.isfinite(r["train_loss"]) and np.isfinite(r["val_loss"]) for r in rows)
-
-
-def test_compare_transforms_rejects_unknown_names():
-    x, y = _tiles(n=2)
-    with pytest.raises(ValueError, match=r"`transforms` has unknown name\(s\) 'spin'"):
-        A.compare_transforms((x, y), (x, y), transforms=["spin"])
 
 
 @pytest.mark.parametrize("order", [0, 1, 3])

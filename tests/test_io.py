@@ -251,3 +251,12 @@ def test_object_tiles_rejects_mismatched_stacks():
         io.object_tiles(np.zeros((2, 8, 8)), np.zeros((2, 8, 8)), 4, where=np.zeros((1, 8, 8)))
     with pytest.raises(ValueError, match="`n` must be >= 1"):
         io.object_tiles(np.zeros((2, 8, 8)), np.ones((2, 8, 8)), 4, n=0)
+
+
+def test_normalization_named():
+    raw = np.arange(101, dtype=np.uint8).reshape(1, 101)
+    assert io.Normalization.named("minmax", raw)(raw).max() == 1.0
+    assert io.Normalization.named("none", raw)(raw).max() == 100.0
+    assert io.Normalization.named("percentile", raw).low == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="`normalization` must be"):
+        io.Normalization.named("zscore", raw)

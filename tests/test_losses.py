@@ -17,43 +17,43 @@ def value(loss, y_true, y_pred):
     return float(np.asarray(loss(y_true, y_pred)))
 
 
-@pytest.mark.parametrize("cls", [L.DiceLoss, L.LogDiceLoss, L.JaccardLoss, L.CrossEntropy,
-                                 L.FocalLoss, L.WeightedBCE, L.BCEDiceLoss])
-def test_perfect_prediction_gives_zero(cls):
+@pytest.mark.parametrize("name", ["dice", "log_dice", "jaccard", "bce", "focal", "weighted_bce",
+                                  "bce_dice", "mae", "mse"])
+def test_perfect_prediction_gives_zero(name):
     y = square()
-    assert value(cls(), y, y) == pytest.approx(0.0, abs=1e-5)
+    assert value(L.get_loss(name), y, y) == pytest.approx(0.0, abs=1e-5)
 
 
 def test_dice_half_prediction_by_hand():
     # 4 foreground pixels, p = 0.5 everywhere: 2*2 / (4 + 8) = 1/3
     y, p = square(), np.full((1, 4, 4, 1), 0.5, "float32")
-    assert value(L.DiceLoss(smooth=0), y, p) == pytest.approx(1 - 1 / 3, rel=1e-6)
-    assert value(L.LogDiceLoss(smooth=0), y, p) == pytest.approx(np.log(3), rel=1e-6)
+    assert value(L.get_loss("dice", smooth=0), y, p) == pytest.approx(1 - 1 / 3, rel=1e-6)
+    assert value(L.get_loss("log_dice", smooth=0), y, p) == pytest.approx(np.log(3), rel=1e-6)
     # IoU = 2 / (4 + 8 - 2) = 0.2
-    assert value(L.JaccardLoss(smooth=0), y, p) == pytest.approx(0.8, rel=1e-6)
+    assert value(L.get_loss("jaccard", smooth=0), y, p) == pytest.approx(0.8, rel=1e-6)
 
 
 def test_dice_with_smoothing_by_hand():
     y, p = square(), np.zeros((1, 4, 4, 1), "float32")
-    assert value(L.DiceLoss(smooth=1), y, p) == pytest.approx(1 - 1 / 5, rel=1e-6)
+    assert value(L.get_loss("dice", smooth=1), y, p) == pytest.approx(1 - 1 / 5, rel=1e-6)
     # both empty: a perfect score, not 0/0
-    assert value(L.DiceLoss(smooth=1), p, p) == pytest.approx(0.0, abs=1e-7)
+    assert value(L.get_loss("dice", smooth=1), p, p) == pytest.approx(0.0, abs=1e-7)
 
 
 def test_crossentropy_and_focal_by_hand():
     y, p = square(), np.full((1, 4, 4, 1), 0.5, "float32")
-    assert value(L.CrossEntropy(), y, p) == pytest.approx(np.log(2), rel=1e-6)
-    assert value(L.FocalLoss(gamma=2), y, p) == pytest.approx(0.25 * np.log(2), rel=1e-6)
-    assert value(L.FocalLoss(gamma=0), y, p) == pytest.approx(np.log(2), rel=1e-6)
+    assert value(L.get_loss("bce"), y, p) == pytest.approx(np.log(2), rel=1e-6)
+    assert value(L.get_loss("focal", gamma=2), y, p) == pytest.approx(0.25 * np.log(2), rel=1e-6)
+    assert value(L.get_loss("focal", gamma=0), y, p) == pytest.approx(np.log(2), rel=1e-6)
     # alpha = 0.25 weights 4 foreground pixels by 0.25 and 12 background pixels by 0.75
     expected = (4 * 0.25 + 12 * 0.75) / 16 * 0.25 * np.log(2)
-    assert value(L.FocalLoss(gamma=2, alpha=0.25), y, p) == pytest.approx(expected, rel=1e-6)
+    assert value(L.get_loss("focal", gamma=2, alpha=0.25), y, p) == pytest.approx(expected, rel=1e-6)
 
 
 def test_focal_down_weights_easy_pixels():
     y = square()
     easy = np.where(y > 0, 0.9, 0.1).astype("float32")
-    ratio = value(L.FocalLoss(gamma=2), y, easy) / value(L.CrossEntropy(), y, easy)
+    ratio = value(L.get_loss("focal", gamma=2), y, easy) / value(L.get_loss("bce"), y, easy)
     assert ratio == pytest.approx(0.01, rel=1e-4)  # (1 - 0.9)**2
 
 
@@ -61,17 +61,18 @@ def test_multiclass_integer_labels_equal_one_hot():
     labels = np.array([[0, 1], [2, 1]])[None, ..., None].astype("float32")
     onehot = np.eye(3, dtype="float32")[labels[..., 0].astype(int)]
     pred = np.full((1, 2, 2, 3), 1 / 3, "float32")
-    for cls in (L.DiceLoss, L.CrossEntropy, L.JaccardLoss):
-        assert value(cls(), labels, pred) == pytest.approx(value(cls(), onehot, pred), rel=1e-6)
-    assert value(L.CrossEntropy(), labels, pred) == pytest.approx(np.log(3), rel=1e-6)
-    assert value(L.DiceLoss(), labels, onehot) == pytest.approx(0.0, abs=1e-6)
+    for name in ("dice", "bce", "jaccard"):
+        loss = L.get_loss(name)
+        assert value(loss, labels, pred) == pytest.approx(value(loss, onehot, pred), rel=1e-6)
+    assert value(L.get_loss("bce"), labels, pred) == pytest.approx(np.log(3), rel=1e-6)
+    assert value(L.get_loss("dice"), labels, onehot) == pytest.approx(0.0, abs=1e-6)
 
 
 def test_weighted_bce_uses_the_weight_channel():
     y, p = square(), np.full((1, 4, 4, 1), 0.5, "float32")
     target = np.concatenate([y, np.full_like(y, 3.0)], axis=-1)
-    assert value(L.WeightedBCE(), target, p) == pytest.approx(3 * np.log(2), rel=1e-6)
-    assert value(L.WeightedBCE(), y, p) == pytest.approx(np.log(2), rel=1e-6)
+    assert value(L.get_loss("weighted_bce"), target, p) == pytest.approx(3 * np.log(2), rel=1e-6)
+    assert value(L.get_loss("weighted_bce"), y, p) == pytest.approx(np.log(2), rel=1e-6)
 
 
 @pytest.mark.parametrize("metric, expected", [(L.DiceMetric, 2 * 2 / (4 + 3)),
@@ -100,9 +101,10 @@ def test_metric_ignores_weight_channel():
     assert float(m.result()) == 1.0
 
 
-@pytest.mark.parametrize("obj", [L.DiceLoss(smooth=2.0), L.LogDiceLoss(), L.JaccardLoss(),
-                                 L.FocalLoss(gamma=1.5, alpha=0.3), L.WeightedBCE(),
-                                 L.CrossEntropy(), L.BCEDiceLoss(smooth=0.5),
+@pytest.mark.parametrize("obj", [L.get_loss("dice", smooth=2.0), L.get_loss("log_dice"),
+                                 L.get_loss("jaccard"), L.get_loss("focal", gamma=1.5, alpha=0.3),
+                                 L.get_loss("weighted_bce"), L.get_loss("bce"),
+                                 L.get_loss("bce_dice", smooth=0.5), L.get_loss("mae"),
                                  L.DiceMetric(threshold=0.3), L.IoUMetric(threshold=0.7)])
 def test_serialisable(obj):
     config = keras.saving.serialize_keras_object(obj)
@@ -113,19 +115,31 @@ def test_serialisable(obj):
 
 
 def test_get_loss():
-    assert isinstance(L.get_loss("log_dice"), L.LogDiceLoss)
+    assert L.get_loss("log_dice").kind == "log_dice"
     fn = keras.losses.BinaryCrossentropy()
     assert L.get_loss(fn) is fn
     with pytest.raises(ValueError, match="`loss` must be one of"):
         L.get_loss("dise")
-    with pytest.raises(TypeError, match="`loss` must be a name or a callable"):
+    with pytest.raises(TypeError, match="`loss` must be a name of segkit.losses.LOSSES or a "
+                                        "callable"):
         L.get_loss(3)
+    with pytest.raises(TypeError, match=r"loss 'dice' takes \['smooth'\], got \['gamma'\]"):
+        L.get_loss("dice", gamma=2)
+    assert set(L.LOSSES) >= {"dice", "bce", "focal", "weighted_bce", "mae"}
+
+
+def test_target_kind():
+    assert L.target_kind("dice") == "mask"
+    assert L.target_kind(L.get_loss("mae")) == "value"
+    assert L.target_kind("weighted_bce") == "weighted mask"
+    assert L.target_kind(keras.losses.MeanSquaredError()) == "value"
+    assert L.target_kind(keras.losses.BinaryCrossentropy()) == "mask"
 
 
 @pytest.mark.parametrize("kwargs, match", [(dict(alpha=2), "`alpha`"), (dict(gamma=-1), "`gamma`")])
 def test_focal_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
-        L.FocalLoss(**kwargs)
+        L.get_loss("focal", **kwargs)
 
 
 # ----------------------------------------------------------------------------- weight map

@@ -12,6 +12,17 @@ from hypothesis.extra.numpy import arrays
 
 from segkit import metrics as M
 
+
+def _score(name):
+    """A count-based score of `Confusion` as a function of ``(y_true, y_pred)``."""
+    def score(y_true, y_pred, *, threshold=0.5, **kwargs):
+        return getattr(M.confusion(y_true, y_pred, threshold=threshold), name)(**kwargs)
+    return score
+
+
+accuracy, jaccard, precision, recall, fpr, fnr = (
+    _score(n) for n in ("accuracy", "jaccard", "precision", "recall", "fpr", "fnr"))
+
 sk = pytest.importorskip("sklearn.metrics")
 
 PROPS = settings(max_examples=40, deadline=None)
@@ -101,13 +112,13 @@ def test_confusion_counts_and_fractions():
 def test_scores_by_hand():
     t = [[1, 1, 1, 0], [0, 0, 0, 0]]
     p = [[1, 1, 0, 1], [1, 0, 0, 0]]  # TP 2, FP 2, FN 1, TN 3
-    assert M.accuracy(t, p) == 5 / 8
-    assert M.jaccard(t, p) == 2 / 5
+    assert accuracy(t, p) == 5 / 8
+    assert jaccard(t, p) == 2 / 5
     assert M.dice(t, p) == 4 / 7
-    assert M.precision(t, p) == 2 / 4
-    assert M.recall(t, p) == 2 / 3
-    assert M.fpr(t, p) == 2 / 5
-    assert M.fnr(t, p) == 1 / 3
+    assert precision(t, p) == 2 / 4
+    assert recall(t, p) == 2 / 3
+    assert fpr(t, p) == 2 / 5
+    assert fnr(t, p) == 1 / 3
     assert M.balanced_auroc(t, p) == 1 - (2 / 5 + 1 / 3) / 2
     pa, pc = 5 / 8, (3 / 8) * (4 / 8) + (5 / 8) * (4 / 8)
     assert M.cohen_kappa(t, p) == pytest.approx((pa - pc) / (1 - pc), abs=1e-15)
@@ -119,7 +130,7 @@ def test_accuracy_misleads_under_imbalance():
     t = np.zeros((20, 20), bool)
     t[:2, :10] = True  # 5 % foreground
     nothing = np.zeros_like(t)
-    assert M.accuracy(t, nothing) == 0.95
+    assert accuracy(t, nothing) == 0.95
     assert M.dice(t, nothing) == 0.0
     assert M.cohen_kappa(t, nothing) == 0.0
     assert M.balanced_auroc(t, nothing) == 0.5
@@ -172,16 +183,16 @@ def test_soft_and_thresholded_dice_are_distinct():
 # ----------------------------------------------------------------------------- 0/0 conventions
 def test_empty_and_full_masks_have_defined_scores():
     z, o = np.zeros((4, 4), np.uint8), np.ones((4, 4), np.uint8)
-    for f in (M.dice, M.jaccard, M.precision, M.recall, M.cohen_kappa):
+    for f in (M.dice, jaccard, precision, recall, M.cohen_kappa):
         assert f(z, z) == 1.0
         assert f(o, o) == 1.0
-    assert M.fpr(z, z) == M.fnr(z, z) == M.fpr(o, o) == M.fnr(o, o) == 0.0
+    assert fpr(z, z) == fnr(z, z) == fpr(o, o) == fnr(o, o) == 0.0
     assert M.dice(z, o) == 0.0 and M.dice(o, z) == 0.0
-    assert M.precision(o, z) == 1.0 and M.recall(o, z) == 0.0  # nothing predicted
+    assert precision(o, z) == 1.0 and recall(o, z) == 0.0  # nothing predicted
     assert M.cohen_kappa(z, o) == 0.0  # Pc = 0, Pa = 0
-    assert M.accuracy(z, z) == 1.0
+    assert accuracy(z, z) == 1.0
     assert math.isnan(M.dice(z, z, zero_division=np.nan))
-    assert M.jaccard(z, z, zero_division=0.0) == 0.0
+    assert jaccard(z, z, zero_division=0.0) == 0.0
     per = M.confusion(np.stack([z, o]), np.stack([z, z]), per_image=True)
     assert per.dice().tolist() == [1.0, 0.0]
     assert per.cohen_kappa().tolist() == [1.0, 0.0]  # slice 2: Pa = 0, Pc = 0
@@ -214,12 +225,12 @@ def test_against_sklearn(seed):
     c = M.confusion(t, s)
     assert c.matrix().tolist() == sk.confusion_matrix(tf, pf, labels=[0, 1]).tolist()
     assert M.cohen_kappa(t, s) == pytest.approx(sk.cohen_kappa_score(tf, pf), abs=1e-12)
-    assert M.jaccard(t, s) == pytest.approx(sk.jaccard_score(tf, pf, zero_division=1.0),
+    assert jaccard(t, s) == pytest.approx(sk.jaccard_score(tf, pf, zero_division=1.0),
                                             abs=1e-15)
     assert M.dice(t, s) == pytest.approx(sk.f1_score(tf, pf, zero_division=1.0), abs=1e-15)
-    assert M.precision(t, s) == pytest.approx(sk.precision_score(tf, pf, zero_division=1.0),
+    assert precision(t, s) == pytest.approx(sk.precision_score(tf, pf, zero_division=1.0),
                                               abs=1e-15)
-    assert M.recall(t, s) == pytest.approx(sk.recall_score(tf, pf), abs=1e-15)
+    assert recall(t, s) == pytest.approx(sk.recall_score(tf, pf), abs=1e-15)
     assert M.balanced_auroc(t, s) == pytest.approx(sk.balanced_accuracy_score(tf, pf),
                                                    abs=1e-15)
     assert M.roc_auc(t, s) == pytest.approx(sk.roc_auc_score(tf, sf), abs=1e-12)
@@ -271,6 +282,8 @@ def test_pixel_report_keys():
 def test_interpret_kappa(k, lk, fl):
     assert M.interpret_kappa(k) == lk
     assert M.interpret_kappa(k, scale="fleiss") == fl
+    nb = M.interpret_kappa(k, scale="nyawira-bushman")  # their Table 3's words
+    assert nb == ("no agreement" if k < 0 else f"{lk} agreement")
 
 
 @pytest.mark.parametrize("a, word", [
@@ -280,6 +293,24 @@ def test_interpret_kappa(k, lk, fl):
 ])
 def test_interpret_auroc(a, word):
     assert M.interpret_auroc(a) == word
+
+
+@pytest.mark.parametrize("a, word", [  # Nyawira & Bushman, Table 2
+    (0.3, "worse than chance"), (0.5, "no agreement (F)"), (0.595, "no agreement (F)"),
+    (0.6, "poor agreement (D)"), (0.69, "poor agreement (D)"), (0.7, "fair agreement (C)"),
+    (0.835366, "good agreement (B)"), (0.9, "excellent agreement (A)"),
+    (1.0, "excellent agreement (A)"),
+])
+def test_interpret_auroc_academic_scale(a, word):
+    assert M.interpret_auroc(a, scale="academic") == word
+
+
+def test_confusion_matrix_layouts():
+    c = M.confusion([[1, 1, 1, 0, 0, 0, 0]], [[1, 1, 0, 1, 0, 0, 0]])  # TP 2 FN 1 FP 1 TN 3
+    assert c.matrix().tolist() == [[3, 1], [1, 2]]  # scikit-learn: [[TN, FP], [FN, TP]]
+    assert c.matrix(layout="tp-first").tolist() == [[2, 1], [1, 3]]  # the paper's
+    with pytest.raises(ValueError, match="`layout` must be 'sklearn' or 'tp-first'"):
+        c.matrix(layout="paper")
 
 
 # ============================================================================ pixel properties
@@ -299,12 +330,12 @@ def test_pixel_properties(t, data):
     assert c.dice() == pytest.approx(2 * c.jaccard() / (1 + c.jaccard()))
     # symmetric scores
     assert M.dice(t, p) == M.dice(p, t)
-    assert M.jaccard(t, p) == M.jaccard(p, t)
-    assert M.accuracy(t, p) == M.accuracy(p, t)
+    assert jaccard(t, p) == jaccard(p, t)
+    assert accuracy(t, p) == accuracy(p, t)
     assert M.cohen_kappa(t, p) == pytest.approx(M.cohen_kappa(p, t), abs=1e-15)
-    assert M.precision(t, p) == M.recall(p, t)
+    assert precision(t, p) == recall(p, t)
     # perfect prediction
-    for f in (M.dice, M.jaccard, M.accuracy, M.precision, M.recall, M.cohen_kappa):
+    for f in (M.dice, jaccard, accuracy, precision, recall, M.cohen_kappa):
         assert f(t, t) == 1.0
     if t.any() and not t.all():
         assert M.balanced_auroc(t, t) == 1.0 == M.roc_auc(t, t.astype(float))
@@ -401,30 +432,30 @@ def test_matching_scores_and_ids_in_a_stack():
 def test_average_precision_definition():
     t = _row(1, 1, 1, 1, 0, 2, 2, 0, 3)
     p = _row(1, 1, 1, 0, 0, 2, 2, 0, 0)  # IoU 0.75, 1; object 3 missed
-    r = M.average_precision(t, p)
+    r = M.average_precision(t, p, definition="stardist")
     assert r.thresholds.tolist() == [0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95]
     assert r.ap50 == r.ap75 == 2 / 3
     assert r.per_threshold.tolist() == [2 / 3] * 6 + [1 / 4] * 4
     assert r.ap == pytest.approx((6 * 2 / 3 + 4 / 4) / 10)
     d = r.as_dict()
     assert d["AP50"] == r.ap50 and d["AP@0.80"] == 0.25
-    assert M.average_precision(t, p, thresholds=[0.8]).ap == 0.25
+    assert M.average_precision(t, p, thresholds=[0.8], definition="stardist").ap == 0.25
 
 
 def test_mean_iou_and_empty_object_conventions():
     t = _row(1, 1, 0, 2, 2)
     p = _row(1, 1, 1, 2, 0)
-    assert M.mean_iou(t, p) == (2 / 3 + 1 / 2) / 2
+    assert M.mean_iou(t, p, over="reference") == (2 / 3 + 1 / 2) / 2
     z = np.zeros((3, 3), np.int32)
     m = M.match_objects(z, z)
     assert (m.precision, m.recall, m.f1, m.accuracy) == (1.0, 1.0, 1.0, 1.0)
     assert math.isnan(m.mean_matched_iou)
-    assert M.average_precision(z, z).ap == 1.0
-    assert M.average_precision(z, t[:, :3].repeat(3, 0)).ap == 0.0
+    assert M.average_precision(z, z, definition="stardist").ap == 1.0
+    assert M.average_precision(z, t[:, :3].repeat(3, 0), definition="stardist").ap == 0.0
     with pytest.raises(ValueError, match="`true_labels` contains no object: SEG"):
         M.seg_score(z, z)
     with pytest.raises(ValueError, match="`true_labels` contains no object"):
-        M.mean_iou(z, z)
+        M.mean_iou(z, z, over="reference")
     r = M.object_report(z, z)
     assert math.isnan(r.seg) and "0 of 0 objects found" in str(r)
 
@@ -444,7 +475,7 @@ def test_object_metrics_against_loops(seed):
         assert np.all(m.matched_iou >= thr)
         for (_, a), (_, b), iou in zip(m.true_ids, m.pred_ids, m.matched_iou):
             assert iou == pytest.approx(_naive_iou(t, p, a, b), abs=1e-15)
-    assert M.mean_iou(t, p) >= M.seg_score(t, p)
+    assert M.mean_iou(t, p, over="reference") >= M.seg_score(t, p)
 
 
 def test_sparse_label_numbers_and_large_stacks():
@@ -460,7 +491,7 @@ def test_sparse_label_numbers_and_large_stacks():
     n = [len(np.unique(x[x > 0])) for x in ts]
     per = [_naive_seg(a, b) for a, b in zip(ts, ps)]
     assert M.seg_score(ts, ps) == pytest.approx(np.dot(n, per) / sum(n), abs=1e-12)
-    ap = M.average_precision(ts, ps)
+    ap = M.average_precision(ts, ps, definition="stardist")
     m = [M.match_objects(a, b) for a, b in zip(ts, ps)]
     tp = sum(x.tp for x in m)
     assert ap.ap50 == tp / (tp + sum(x.fp for x in m) + sum(x.fn for x in m))
@@ -476,74 +507,17 @@ def test_object_properties(t, p):
     if t.any():
         s = M.seg_score(t, p)
         assert 0.0 <= s <= 1.0
-        assert s <= M.mean_iou(t, p) <= 1.0
-        assert M.seg_score(t, t) == 1.0 == M.mean_iou(t, t)
+        assert s <= M.mean_iou(t, p, over="reference") <= 1.0
+        assert M.seg_score(t, t) == 1.0 == M.mean_iou(t, t, over="reference")
         assert s == pytest.approx(_naive_seg(t, p), abs=1e-15)
     m = M.match_objects(t, p)
     assert 0.0 <= m.f1 <= 1.0 and 0.0 <= m.accuracy <= m.f1
-    r = M.average_precision(t, p)
+    r = M.average_precision(t, p, definition="stardist")
     assert 0.0 <= r.ap <= r.ap50 <= 1.0
     assert np.all(np.diff(r.per_threshold) <= 0)  # stricter thresholds never match more
-    assert M.average_precision(t, t).ap == 1.0
+    assert M.average_precision(t, t, definition="stardist").ap == 1.0
     mt = M.match_objects(p, t)  # swapping roles swaps FP and FN
     assert (mt.tp, mt.fp, mt.fn) == (m.tp, m.fn, m.fp)
-
-
-# ============================================================================ degradation helpers
-def test_degrade_mask():
-    m = np.zeros((2, 12, 12), bool)
-    m[:, 2:6, 2:6] = True
-    m[:, 8:11, 8:11] = True
-    assert np.array_equal(M.degrade_mask(m), m)
-    assert M.degrade_mask(m, erode=1).sum() < m.sum() < M.degrade_mask(m, dilate=1).sum()
-    assert not M.degrade_mask(m, miss_rate=1.0).any()
-    a = M.degrade_mask(m, noise=0.1, miss_rate=0.5, rng=7)
-    assert np.array_equal(a, M.degrade_mask(m, noise=0.1, miss_rate=0.5, rng=7))
-    assert M.degrade_mask(m[..., None], erode=1).shape == m.shape
-    # scores respond in the expected direction
-    assert M.recall(m, M.degrade_mask(m, erode=1)) < 1.0 == M.precision(m, M.degrade_mask(m, erode=1))
-    assert M.precision(m, M.degrade_mask(m, dilate=1)) < 1.0 == M.recall(m, M.degrade_mask(m, dilate=1))
-
-
-def test_degrade_labels():
-    lab = np.zeros((16, 16), np.int32)
-    lab[1:6, 1:6], lab[1:6, 6:11], lab[10:14, 10:14] = 1, 2, 3  # 1 and 2 touch
-    assert np.array_equal(M.degrade_labels(lab), lab)
-    er = M.degrade_labels(lab, erode=1)
-    assert set(np.unique(er)) == {0, 1, 2, 3} and not np.any((er[:, 5] > 0) & (er[:, 6] > 0))
-    assert M.degrade_labels(lab, dilate=2).astype(bool).sum() > lab.astype(bool).sum()
-    gone = M.degrade_labels(lab, miss_rate=1.0)
-    assert not gone.any()
-    noisy = M.degrade_labels(np.stack([lab, lab]), noise=0.05, rng=1)
-    assert noisy.shape == (2, 16, 16) and noisy.max() > 3  # new false objects
-    assert M.match_objects(lab, noisy[0]).fp > 0
-
-
-def test_synthetic_scores():
-    m = np.zeros((3, 20, 20), np.uint8)
-    m[:, 5:15, 5:15] = 1
-    s = M.synthetic_scores(m, rng=0)
-    assert s.dtype == np.float32 and s.shape == m.shape and 0 <= s.min() and s.max() <= 1
-    assert 0.9 < M.roc_auc(m, s) <= 1.0
-    assert np.array_equal(M.synthetic_scores(m, blur=0, noise=0), m.astype(np.float32))
-    with pytest.raises(ValueError, match=r"`blur` must be a non-negative number, got -1"):
-        M.synthetic_scores(m, blur=-1)
-
-
-# ============================================================================ plots
-def test_plots_draw():
-    mpl = pytest.importorskip("matplotlib")
-    mpl.use("Agg")
-    import matplotlib.pyplot as plt
-
-    t, s, _ = _random_pair(6)
-    ax = M.plot_confusion(M.confusion(t, s), title="c")
-    assert len(ax.texts) == 4
-    ax = M.plot_roc(t, s, threshold=0.5)
-    assert "AUROC" in ax.get_legend().get_texts()[0].get_text()
-    plt.close("all")
-    with pytest.raises(TypeError, match="`counts` must be a Confusion"):
-        M.plot_confusion(np.zeros((2, 2)))
 
 
 # ============================================================================ bad input
@@ -587,18 +561,12 @@ def test_plots_draw():
     (lambda: M.match_objects(np.ones((3, 3), int), np.ones((3, 3), int), iou_threshold=0),
      ValueError, r"`iou_threshold` must be a number in \(0, 1\], got 0"),
     (lambda: M.average_precision(np.ones((3, 3), int), np.ones((3, 3), int),
-                                 thresholds=[0.5, 1.2]), ValueError, r"`iou_threshold`"),
+                                 thresholds=[0.5, 1.2], definition="stardist"), ValueError, r"`iou_threshold`"),
     (lambda: M.interpret_kappa(1.2), ValueError, r"`k` must be a number in \[-1, 1\]"),
     (lambda: M.interpret_kappa(float("nan")), ValueError, r"`k` must be a number"),
     (lambda: M.interpret_kappa(0.5, scale="cohen"), ValueError,
-     r"`scale` must be 'landis-koch' or 'fleiss', got 'cohen'"),
+     r"`scale` must be one of 'landis-koch', 'nyawira-bushman', 'fleiss', got 'cohen'"),
     (lambda: M.interpret_auroc(-0.1), ValueError, r"`a` must be a number in \[0, 1\]"),
-    (lambda: M.degrade_mask(np.ones((3, 3)), erode=-1), ValueError, r"`erode` must be >= 0"),
-    (lambda: M.degrade_mask(np.ones((3, 3)), noise=2), ValueError,
-     r"`noise` must be a fraction in \[0, 1\], got 2"),
-    (lambda: M.degrade_mask(np.full((3, 3), 0.5)), ValueError, r"`mask` must be a binary mask"),
-    (lambda: M.degrade_labels(np.full((3, 3), 0.5)), TypeError,
-     r"`labels` must be an integer label image"),
     (lambda: M.threshold_sweep([[0, 1]], [[0.1, 0.2]], thresholds=[[0.5]]), ValueError,
      r"`thresholds` must be a non-empty 1-D sequence"),
 ])
@@ -618,3 +586,72 @@ def test_stack_with_an_empty_slice_keeps_slice_and_label_ids():
     assert (m.tp, m.fp, m.fn) == (2, 1, 1)
     assert m.true_ids.tolist() == [[0, 3], [2, 1]]
     assert m.pred_ids.tolist() == [[0, 1], [2, 9]]
+
+
+# ============================================================================ BPartIS definitions
+# Worked examples of docs/notes/issue13-definitions.md (section 1.6), computed by hand from
+# by256/bpartis bpartis/utils/eval.py (commit 9754e10) and checked against a line-by-line
+# NumPy transcription of that file.
+GT = np.array([[1, 1, 1, 0, 2, 2, 0, 0, 0]])
+
+
+@pytest.mark.parametrize("pred, ap, ap50, ap75, miou", [
+    ([[1, 1, 0, 0, 2, 2, 0, 3, 3]], 1 / 3, 2 / 3, 1 / 3, 5 / 9),  # A: a false detection
+    ([[1, 1, 0, 0, 2, 2, 0, 0, 0]], 1 / 2, 1, 1 / 2, 5 / 6),  # B: A without it
+    ([[1, 1, 1, 0, 2, 2, 0, 0, 0]], 1, 1, 1, 1),  # C: perfect
+    ([[1, 1, 1, 0, 2, 2, 0, 3, 3]], 0, 2 / 3, 2 / 3, 2 / 3),  # D: recall constant: area 0
+    ([[1, 1, 1, 1, 1, 1, 0, 0, 0]], 1, 0, 0, 0),  # E: one merged blob
+])
+def test_bpartis_average_precision_and_mean_iou(pred, ap, ap50, ap75, miou):
+    r = M.average_precision(GT, np.array(pred), definition="bpartis")
+    assert (r.ap, r.ap50, r.ap75) == pytest.approx((ap, ap50, ap75), abs=1e-9)
+    assert M.mean_iou(GT, np.array(pred), over="predicted") == pytest.approx(miou, abs=1e-7)
+    assert r.definition == "bpartis" and r.thresholds.size == 20
+
+
+def test_bpartis_matches_only_above_the_threshold():
+    gt, pred = np.array([[1, 1, 1, 1, 0, 0]]), np.array([[1, 1, 1, 0, 0, 0]])  # IoU 0.75
+    r = M.average_precision(gt, pred, definition="bpartis")
+    assert r.ap75 == 0 and r.ap50 == pytest.approx(1.0, abs=1e-9)
+    s = M.average_precision(gt, pred, definition="stardist")  # IoU >= t there
+    assert s.ap75 == 1.0
+
+
+def test_bpartis_averages_images_and_stardist_pools_objects():
+    pred = np.array([[1, 1, 0, 0, 2, 2, 0, 3, 3]])
+    stack_t, stack_p = np.stack([GT, GT]), np.stack([pred, GT])  # two (1, 9) images
+    r = M.average_precision(stack_t, stack_p, definition="bpartis")
+    assert r.per_image.tolist() == pytest.approx([1 / 3, 1.0], abs=1e-9)
+    assert r.ap == pytest.approx((1 / 3 + 1) / 2, abs=1e-9)
+    # the mean IoU over predictions rises when a false detection is removed
+    without = np.array([[1, 1, 0, 0, 2, 2, 0, 0, 0]])
+    assert M.mean_iou(GT, without, over="predicted") > M.mean_iou(GT, pred, over="predicted")
+    assert M.mean_iou(GT, without, over="reference") == M.mean_iou(GT, pred, over="reference")
+
+
+def test_definitions_differ_and_must_be_named():
+    pred = np.array([[1, 1, 0, 0, 2, 2, 0, 3, 3]])
+    s = M.average_precision(GT, pred, definition="stardist")
+    assert (s.ap, s.ap50, s.ap75) == pytest.approx((5 / 12, 2 / 3, 1 / 4))
+    with pytest.raises(TypeError, match="definition"):
+        M.average_precision(GT, pred)
+    with pytest.raises(ValueError, match="`definition` must be 'stardist' or 'bpartis'"):
+        M.average_precision(GT, pred, definition="coco")
+    with pytest.raises(ValueError, match="`thresholds` are fixed by the BPartIS code"):
+        M.average_precision(GT, pred, definition="bpartis", thresholds=[0.5])
+    with pytest.raises(TypeError, match="over"):
+        M.mean_iou(GT, pred)
+
+
+def test_scores_from_one_contingency_table():
+    pred = np.array([[1, 1, 0, 0, 2, 2, 0, 3, 3]])
+    table = M.contingency_table(GT, pred)
+    assert (table.n_true, table.n_pred) == (2, 3)
+    assert M.seg_score(table=table) == M.seg_score(GT, pred)
+    assert M.average_precision(table=table, definition="bpartis").as_dict() == \
+        M.average_precision(GT, pred, definition="bpartis").as_dict()
+    assert M.object_report(table=table) == M.object_report(GT, pred)
+    with pytest.raises(ValueError, match="either `true_labels` and `pred_labels` or `table`"):
+        M.seg_score(GT, pred, table=table)
+    with pytest.raises(TypeError, match="`table` must be a ContingencyTable"):
+        M.seg_score(table={"iou": 1})

@@ -51,14 +51,32 @@ def test_sample_pixels_balanced_and_aoi():
 
 
 def test_dihedral_gives_eight_distinct_symmetries():
+    from segkit.augment import dihedral  # the one dihedral of the package, one k per patch
+
     p = np.arange(9, dtype=float).reshape(1, 3, 3, 1)
-    outs = {patches.dihedral(p, k).tobytes() for k in range(8)}
+    outs = {dihedral(p, k).tobytes() for k in range(8)}
     assert len(outs) == 8
     many = np.repeat(p, 8, axis=0)
-    each = patches.dihedral(many, np.arange(8))
+    each = dihedral(many, np.arange(8))
     for k in range(8):
-        assert np.array_equal(each[k], patches.dihedral(p, k)[0])
+        assert np.array_equal(each[k], dihedral(p, k)[0])
         assert each[k, 1, 1, 0] == 4  # the centre pixel stays in the centre
+
+
+def test_random_dihedral_layer_in_training_only():
+    from segkit.augment import dihedral
+
+    model = patches.patch_classifier(n_scales=1, size=5, filters=2, seed=3)
+    layer = model.get_layer("random_dihedral")
+    p = np.random.default_rng(0).random((64, 5, 5, 1)).astype(np.float32)
+    np.testing.assert_array_equal(np.asarray(layer(p, training=False)), p)
+    out = np.asarray(layer(p, training=True))
+    seen = set()
+    for i in range(len(p)):  # every patch is exactly one of its 8 symmetries
+        ks = [k for k in range(8) if np.array_equal(out[i], dihedral(p[i:i + 1], k)[0])]
+        assert len(ks) == 1
+        seen.add(ks[0])
+    assert len(seen) > 4  # drawn per patch, not one symmetry for the batch
 
 
 def test_train_and_predict_tiny():
@@ -67,12 +85,16 @@ def test_train_and_predict_tiny():
     images, labels = make_touching_particles(1, (32, 32), seed=0, n_particles=4,
                                              radius=(4, 7))
     x = images[0] / 255.0
+    from segkit.train import train
+
     model = patches.patch_classifier(n_scales=2, size=9, filters=4, cap=5)
     aoi = np.zeros((32, 32), bool)
     aoi[:, :16] = True
-    out = patches.train_patch_classifier(model, x, labels[0], fraction=0.2, epochs=2,
-                                         scales=(1, 3), aoi=aoi, batch_size=32)
-    assert out["n_pixels"] == round(0.2 * 512) and len(out["history"]["loss"]) == 2
+    data = patches.training_set(model, x, labels[0], fraction=0.2, scales=(1, 3), aoi=aoi,
+                                rng=0)
+    out = train(model, data, epochs=2, loss={"prob": "bce", "dist": "mae"}, batch_size=32,
+                verbose=0)
+    assert data[0].shape[0] == round(0.2 * 512) and len(out.history["loss"]) == 2
     prob, dist = patches.predict_patch_classifier(model, x, scales=(1, 3), rows_per_chunk=5)
     assert prob.shape == dist.shape == (32, 32)
     assert 0 <= prob.min() and prob.max() <= 1 and 0 <= dist.min() and dist.max() <= 5
@@ -91,7 +113,7 @@ def test_train_and_predict_tiny():
     (lambda: patches.sample_pixels(np.zeros((4, 4)), fraction=0.5), TypeError,
      r"`labels` must be an integer label image or a bool mask.*float64"),
     (lambda: patches.sample_pixels(np.zeros((4, 4), int), fraction=0), ValueError,
-     r"`fraction` must be in \(0, 1\], got 0"),
+     r"`fraction` must be a number in \(0, 1\], got 0"),
     (lambda: patches.sample_pixels(np.zeros((4, 4), int), fraction=0.5,
                                    aoi=np.ones((3, 3), bool)), ValueError,
      r"`aoi` \(shape \(3, 3\)\) must have the same shape as `labels` \(shape \(4, 4\)\)"),

@@ -1,4 +1,4 @@
-"""Tests of segkit.train: checks before training, checkpoints, logs, strategies, studies."""
+"""Tests of segkit.train: checks before training, checkpoints, logs, strategies, multi-output."""
 
 import csv
 import os
@@ -9,10 +9,7 @@ import pytest
 import tensorflow as tf
 
 from segkit.models import unet
-from segkit.io import Normalization
-from segkit.train import (BestCheckpoint, TimeLimit, check_checkpoint_path, compare_labels,
-                          dice_score, experiment_panel, normalization_named, one_at_a_time,
-                          run_experiment, study_table, train)
+from segkit.train import BestCheckpoint, TimeLimit, _check_checkpoint_path, train
 
 
 @pytest.fixture(autouse=True)
@@ -40,7 +37,7 @@ def test_train_checkpoints_logs_and_returns_history(tmp_path):
         rows = list(csv.DictReader(f))
     assert [int(r["epoch"]) for r in rows] == [0, 1]
     loaded = keras.models.load_model(ckpt)  # no custom_objects
-    assert type(loaded.loss).__name__ == "CrossEntropy"
+    assert type(loaded.loss).__name__ == "SegLoss" and loaded.loss.kind == "bce"
     # restore_best: the model ends with the weights of the best epoch, the checkpoint's
     np.testing.assert_allclose(loaded.predict(x, verbose=0), history.model.predict(x, verbose=0),
                                rtol=1e-5, atol=1e-6)
@@ -140,7 +137,7 @@ def test_checkpoint_name(tmp_path, path, match):
         target = tmp_path / "dir.keras"
         target.mkdir()
     with pytest.raises(ValueError, match=match):
-        check_checkpoint_path(target)
+        _check_checkpoint_path(target)
 
 
 @pytest.mark.parametrize("mangle, match", [
@@ -187,106 +184,6 @@ def test_multiclass_labels():
         train(tiny, (x, y), epochs=1, loss="dise")
 
 
-def test_one_at_a_time():
-    seen = []
-
-    def evaluate(lr, depth):
-        seen.append((lr, depth))
-        return {"score": lr * depth}
-
-    rows = one_at_a_time(evaluate, {"lr": 1, "depth": 2}, {"lr": [1, 10], "depth": [3]})
-    assert seen == [(1, 2), (10, 2), (1, 3)]  # the baseline value is not run twice
-    assert rows[1] == {"parameter": "lr", "value": 10, "score": 20}
-    with pytest.raises(ValueError, match="missing from `baseline`"):
-        one_at_a_time(evaluate, {"lr": 1}, {"epochs": [1]})
-
-
-def test_dice_score():
-    model = keras.Sequential([keras.Input((None, None, 1)), keras.layers.Conv2D(
-        1, 1, kernel_initializer="ones", bias_initializer="zeros")])
-    x, y = data()
-    assert dice_score(model, y, y) == 1.0
-    assert dice_score(model, np.zeros_like(y), y) == 0.0
-    with pytest.raises(ValueError, match="same shape"):
-        dice_score(model, y[:, :8], y)
-
-
-def test_normalization_named():
-    raw = np.arange(101, dtype=np.uint8).reshape(1, 101)
-    assert normalization_named("minmax", raw)(raw).max() == 1.0
-    assert normalization_named("none", raw)(raw).max() == 100.0
-    assert normalization_named("percentile", raw).low == pytest.approx(1.0)
-    with pytest.raises(ValueError, match="`normalization` must be"):
-        normalization_named("zscore", raw)
-
-
-def test_run_experiment_with_one_at_a_time():
-    x, y = data(6)
-    raw = (x * 255).astype(np.uint8)
-    split = {"train": (raw[:4], y[:4]), "val": (raw[4:5], y[4:5]), "test": (raw[5:], y[5:])}
-    rows = one_at_a_time(
-        lambda **p: run_experiment(split, epochs=1, depth=1, base_filters=2, **p)[0],
-        {"architecture": "unet"}, {"architecture": ["segnet"]})
-    assert [r["value"] for r in rows] == [None, "segnet"]
-    for row in rows:
-        assert 0 <= row["val_dice"] <= 1 and 0 <= row["test_dice"] <= 1 and row["epochs"] == 1
-    with pytest.raises(ValueError, match="missing"):
-        run_experiment({"train": split["train"]})
-
-
-def test_run_experiment_without_test_set_returns_its_normalization():
-    x, y = data(6)
-    raw = (x * 255).astype(np.uint8)
-    scores, history = run_experiment({"train": (raw[:4], y[:4]), "val": (raw[4:], y[4:])},
-                                     epochs=1, depth=1, base_filters=2)
-    assert "test_dice" not in scores and 0 <= scores["val_dice"] <= 1
-    assert isinstance(history.normalization, Normalization)
-    assert history.normalization.to_dict() == normalization_named("percentile", raw[:4]).to_dict()
-
-
-def bright_blobs(n, seed):
-    """Raw uint8 images whose foreground is exactly the bright pixels (a learnable task)."""
-    x = np.random.default_rng(seed).random((n, 16, 16, 1))
-    return (x * 255).astype(np.uint8), (x > 0.5).astype(np.float32)
-
-
-def test_compare_labels_scores_every_network_on_every_label_set_against_true_masks():
-    x, y = bright_blobs(16, seed=0)
-    test_x, test_y = bright_blobs(2, seed=1)
-    sets = {"true": {"train": (x[:12], y[:12]), "val": (x[12:], y[12:])},
-            "inverted": {"train": (x[:12], 1 - y[:12]), "val": (x[12:], 1 - y[12:])}}
-    rows = compare_labels(sets, (test_x[..., 0], test_y[..., 0].astype(np.uint8)),
-                          architectures=("unet",), tile=16, overlap=0, progress=False,
-                          depth=1, base_filters=4, epochs=12, learning_rate=1e-2, loss="bce",
-                          batch_size=4)
-    assert [(r["network"], r["labels"]) for r in rows] == [("unet", "true"),
-                                                           ("unet", "inverted")]
-    true, inverted = rows
-    assert {"kappa", "balanced_auroc", "fnr", "fpr", "dice", "val_dice", "epochs",
-            "seconds"} <= set(true)
-    # scored against the *true* test masks: labels that are wrong make a worse network
-    assert true["kappa"] > 0.3 and inverted["kappa"] < 0
-    assert true["balanced_auroc"] > 0.65 > 0.5 > inverted["balanced_auroc"]
-    assert inverted["fnr"] > true["fnr"] and inverted["fpr"] > true["fpr"]
-    # validated on their own labels, both learned what they were shown
-    assert true["val_dice"] > 0.6 and inverted["val_dice"] > 0.6
-
-
-def test_compare_labels_rejects_malformed_input():
-    x, y = bright_blobs(4, seed=0)
-    good = {"true": {"train": (x, y), "val": (x, y)}}
-    with pytest.raises(TypeError, match="`label_sets` must be a non-empty dict"):
-        compare_labels({}, (x, y))
-    with pytest.raises(ValueError, match=r"`label_sets\['weak'\]` must be a dict"):
-        compare_labels({"weak": (x, y)}, (x, y))
-    with pytest.raises(TypeError, match="`test` must be an \\(images, masks\\) pair"):
-        compare_labels(good, x)
-    with pytest.raises(ValueError, match="`test masks` must be a binary mask"):
-        compare_labels(good, (x, x))
-    with pytest.raises(ValueError, match="`architectures` must name"):
-        compare_labels(good, (x, y), architectures=("resnet",))
-
-
 def test_time_limit_stops_training():
     history = train(tiny, data(), epochs=50, time_limit=1e-4, verbose=0)
     assert len(history.history["loss"]) == 1
@@ -296,11 +193,64 @@ def test_time_limit_stops_training():
         TimeLimit(-1)
 
 
-def test_study_table_and_panel():
-    table = study_table([{"parameter": "baseline", "value": None, "dice": 0.5},
-                         {"parameter": "depth", "value": 3, "dice": 0.25, "extra": 1e-5}])
-    assert table.splitlines()[0].split() == ["parameter", "value", "dice", "extra"]
-    assert table.splitlines()[2].split() == ["depth", "3", "0.250", "1e-05"]
-    assert study_table([]) == ""
-    panel = experiment_panel({}, defaults={"depth": 3})
-    assert type(panel).__name__ == "VBox"
+# ----------------------------------------------------------------------------- multi-output
+def two_heads():
+    from segkit.models import distance_unet
+
+    return distance_unet((None, None, 1), depth=1, base_filters=2, cap=3)
+
+
+def two_head_targets(n=4):
+    from segkit.instances import distance_targets
+
+    x, y = data(n)
+    labels = (y[..., 0] > 0).astype(np.int64)
+    return x, {"prob": y, "dist": distance_targets(labels, cap=3)[..., None]}
+
+
+def test_multi_output_model_trains_with_a_loss_per_output(tmp_path):
+    x, y = two_head_targets()
+    history = train(two_heads, (x, y), (x, y), epochs=2, loss={"prob": "bce", "dist": "mae"},
+                    loss_weights={"prob": 1.0, "dist": 1 / 3}, checkpoint=tmp_path / "m.keras",
+                    verbose=0)
+    h = history.history
+    assert len(h["loss"]) == 2 and {"prob_dice", "val_prob_dice", "dist_loss"} <= set(h)
+    assert not any(k.startswith("dist_dice") for k in h)  # no Dice of a regression output
+    loaded = keras.models.load_model(tmp_path / "m.keras")
+    out = loaded.predict(x, verbose=0)
+    assert set(out) == {"prob", "dist"}
+
+
+def test_multi_output_targets_are_checked_per_output():
+    x, y = two_head_targets()
+    with pytest.raises(TypeError, match=r"the model has outputs \['prob', 'dist'\]: `loss` "
+                                        r"must be a dict"):
+        train(two_heads, (x, y), epochs=1, loss="bce")
+    with pytest.raises(ValueError, match=r"`loss` must name exactly the model's outputs"):
+        train(two_heads, (x, y), epochs=1, loss={"prob": "bce"})
+    with pytest.raises(ValueError, match=r"`train_data` targets must be a dict with the "
+                                         r"model's outputs \['dist', 'prob'\], got \['prob'\]"):
+        train(two_heads, (x, {"prob": y["prob"]}), epochs=1, loss={"prob": "bce", "dist": "mae"})
+    bad = {**y, "prob": y["prob"] * 3}
+    with pytest.raises(ValueError, match=r"`train_data` targets\['prob'\] must hold values in "
+                                         r"\{0, 1\}"):
+        train(two_heads, (x, bad), epochs=1, loss={"prob": "bce", "dist": "mae"})
+    nan = {**y, "dist": np.full_like(y["dist"], np.nan)}
+    with pytest.raises(ValueError, match=r"`train_data` targets\['dist'\]` must be finite"):
+        train(two_heads, (x, nan), epochs=1, loss={"prob": "bce", "dist": "mae"})
+    with pytest.raises(TypeError, match="`loss` is a dict, but the model has a single output"):
+        train(tiny, data(), epochs=1, loss={"prob": "bce"})
+
+
+def test_per_image_targets_of_a_patch_model():
+    from segkit.patches import patch_classifier
+
+    x = np.random.default_rng(0).random((8, 9, 9, 2)).astype("float32")
+    y = {"prob": (x[:, 4, 4, :1] > 0.5).astype("float32"), "dist": x[:, 4, 4, :1] * 3}
+    history = train(lambda: patch_classifier(n_scales=2, size=9, filters=2, cap=3), (x, y),
+                    epochs=1, loss={"prob": "bce", "dist": "mae"}, batch_size=4, verbose=0)
+    assert np.isfinite(history.history["loss"][0])
+    with pytest.raises(ValueError, match=r"targets\['prob'\] must be 2-D \(N, 1\)"):
+        train(lambda: patch_classifier(n_scales=2, size=9, filters=2, cap=3),
+              (x, {**y, "prob": y["prob"][:, 0]}), epochs=1,
+              loss={"prob": "bce", "dist": "mae"})

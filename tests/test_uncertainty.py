@@ -51,7 +51,7 @@ def test_mc_predict_shapes_and_properties(mc_model):
 
 
 def test_mc_predict_on_distance_unet():
-    from segkit.instances import distance_unet
+    from segkit.models import distance_unet
 
     model = distance_unet((None, None, 1), depth=2, base_filters=4, dropout=0.3,
                           mc_dropout=True)
@@ -59,6 +59,39 @@ def test_mc_predict_on_distance_unet():
     assert st["mean"].shape == st["dist_mean"].shape == (32, 32)
     with pytest.raises(ValueError, match=r"`output` must name one of the model's outputs"):
         unc.mc_predict(model, np.zeros((32, 32), np.float32), samples=2, output="nope")
+
+
+def test_mc_predict_on_a_model_with_ordinary_dropout():
+    """A learner's own model: keras.layers.Dropout is kept on, batch normalisation is not."""
+    import keras
+
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((None, None, 1))
+    h = keras.layers.Conv2D(8, 3, padding="same", activation="relu")(inputs)
+    h = keras.layers.BatchNormalization()(h)
+    h = keras.layers.Dropout(0.5)(h)
+    own = keras.Model(inputs, keras.layers.Conv2D(1, 1, activation="sigmoid")(h), name="own")
+    bn = own.layers[2]
+    bn.moving_mean.assign(np.full(8, 0.3, np.float32))  # "learnt" statistics
+    before = [w.copy() for w in own.get_weights()]
+    x = np.random.default_rng(0).random((2, 16, 16)).astype(np.float32)
+    st = unc.mc_predict(own, x, samples=5, progress=False)
+    assert st["std"].max() > 0 and st["mutual_info"].max() > 0  # the samples differ
+    for a, b in zip(before, own.get_weights()):  # nothing learnt or moved, BN included
+        np.testing.assert_array_equal(a, b)
+    # the deterministic model still predicts deterministically
+    np.testing.assert_array_equal(own.predict(x[..., None], verbose=0),
+                                  own.predict(x[..., None], verbose=0))
+    assert unc._mc_model(own) is unc._mc_model(own)  # the copy is made once
+    # with (almost) no dropout the samples are the model's prediction: batch normalisation ran
+    # in inference mode (with its learnt statistics, not the batch's)
+    h = keras.layers.BatchNormalization()(keras.layers.Conv2D(4, 3, padding="same")(inputs))
+    tiny = keras.Model(inputs, keras.layers.Conv2D(1, 1, activation="sigmoid")(
+        keras.layers.Dropout(1e-9)(h)))
+    tiny.layers[2].moving_mean.assign(np.full(4, 0.7, np.float32))
+    st = unc.mc_predict(tiny, x, samples=2, progress=False)
+    np.testing.assert_allclose(st["mean"], tiny.predict(x[..., None], verbose=0)[..., 0],
+                               rtol=1e-5)
 
 
 def test_object_uncertainty_and_filter():
@@ -85,11 +118,8 @@ def test_bad_input(mc_model):
     with pytest.raises(ValueError, match=r"`samples` must be probabilities in \[0, 1\]"):
         unc.mc_statistics(np.array([[2.0], [0.0]]))
     plain = unet((None, None, 1), depth=2, base_filters=4, name="plain")
-    with pytest.raises(ValueError, match=r"`model` \(plain\) has no dropout that stays on"):
+    with pytest.raises(ValueError, match=r"`model` \(plain\) has no dropout layer with rate"):
         unc.mc_predict(plain, x)
-    off = unet((None, None, 1), depth=2, base_filters=4, dropout=0.5, name="off")
-    with pytest.raises(ValueError, match=r"`model` \(off\) has no dropout"):
-        unc.mc_predict(off, x)
     with pytest.raises(TypeError, match=r"`labels` must be an integer label image.*float64"):
         unc.filter_uncertain(np.zeros((2, 2)), np.zeros((2, 2)), threshold=0.1)
     with pytest.raises(ValueError, match=r"`uncertainty` \(shape \(2, 3\)\) must have the same"):
@@ -100,7 +130,7 @@ def test_filter_sweep_extremes():
     t = np.array([[1, 1, 0, 2, 2, 2]])
     p = np.array([[1, 1, 0, 0, 0, 3]])
     u = np.array([[0.1, 0.1, 0.0, 0.0, 0.0, 0.9]])
-    sweep = unc.filter_sweep(t, p, u, thresholds=[-1.0, 0.5, 2.0])
+    sweep = unc.filter_sweep(t, p, u, thresholds=[-1.0, 0.5, 2.0], definition="stardist")
     assert sweep["kept"].tolist() == [0.0, 0.5, 1.0]
     assert sweep["ap50"].tolist() == pytest.approx([0.0, 0.5, 1 / 3])
 
@@ -130,7 +160,8 @@ def test_sweep_thresholds_are_the_objects_means():
 
 def test_filter_raises_precision_when_the_uncertain_objects_are_false():
     truth, pred, u = _three_true_two_false()
-    sweep = unc.filter_sweep(truth, pred, u, thresholds=unc.sweep_thresholds(pred, u))
+    sweep = unc.filter_sweep(truth, pred, u, thresholds=unc.sweep_thresholds(pred, u),
+                             definition="stardist")
     assert sweep["n_kept"].tolist() == [1, 2, 3, 4, 5]
     assert sweep["kept"].tolist() == pytest.approx([0.2, 0.4, 0.6, 0.8, 1.0])
     # the false detections go first: precision 3/5 unfiltered, 1 once they are removed
@@ -146,19 +177,21 @@ def test_filter_raises_precision_when_the_uncertain_objects_are_false():
 def test_filter_cannot_help_when_the_uncertain_objects_are_true():
     truth, pred, u = _three_true_two_false()
     u = u.max() - u  # now the false detections are the surest
-    sweep = unc.filter_sweep(truth, pred, u, thresholds=unc.sweep_thresholds(pred, u))
+    sweep = unc.filter_sweep(truth, pred, u, thresholds=unc.sweep_thresholds(pred, u),
+                             definition="stardist")
     # removing objects only ever costs: AP never falls as more are kept, best unfiltered
-    assert np.all(np.diff(sweep["ap"]) >= 0) and sweep["ap"][-1] > sweep["ap"][-2]
-    assert sweep["precision"][0] == 0 and sweep["precision"][-1] == pytest.approx(0.6)
+    assert np.all(np.diff(sweep["ap"]) >= 0) and sweep["ap"].iloc[-1] > sweep["ap"].iloc[-2]
+    assert sweep["precision"].iloc[0] == 0 and sweep["precision"].iloc[-1] == pytest.approx(0.6)
 
 
 def test_filter_sweep_nothing_kept_and_nothing_predicted():
     truth, pred, u = _three_true_two_false()
-    sweep = unc.filter_sweep(truth, pred, u, thresholds=[0.0])
+    sweep = unc.filter_sweep(truth, pred, u, thresholds=[0.0], definition="stardist")
     assert sweep["n_kept"].tolist() == [0] and np.isnan(sweep["precision"][0])
     assert sweep["recall"].tolist() == [0.0] and sweep["ap"].tolist() == [0.0]
     empty = np.zeros_like(pred)
-    sweep = unc.filter_sweep(truth, empty, u, thresholds=unc.sweep_thresholds(empty, u))
+    sweep = unc.filter_sweep(truth, empty, u, thresholds=unc.sweep_thresholds(empty, u),
+                             definition="stardist")
     assert sweep["kept"].tolist() == [0.0] and np.isnan(sweep["precision"][0])
 
 
@@ -166,30 +199,37 @@ def test_filter_sweep_iou_threshold():
     t = np.array([[1, 1, 1, 1, 0]])
     p = np.array([[1, 1, 0, 0, 0]])  # IoU 0.5
     u = np.zeros(t.shape)
-    assert unc.filter_sweep(t, p, u, thresholds=[1.0])["precision"].tolist() == [1.0]
-    strict = unc.filter_sweep(t, p, u, thresholds=[1.0], iou_threshold=0.6)
+    assert unc.filter_sweep(t, p, u, thresholds=[1.0],
+                            definition="stardist")["precision"].tolist() == [1.0]
+    strict = unc.filter_sweep(t, p, u, thresholds=[1.0], iou_threshold=0.6, definition="stardist")
     assert strict["precision"].tolist() == [0.0] and strict["recall"].tolist() == [0.0]
 
 
 @pytest.mark.parametrize("call, exc, match", [
-    (lambda t, p, u: unc.filter_sweep(t, p, u, thresholds=[]), ValueError,
+    (lambda t, p, u: unc.filter_sweep(t, p, u, thresholds=[], definition="stardist"), ValueError,
      r"`thresholds` must be a non-empty 1-D sequence"),
-    (lambda t, p, u: unc.filter_sweep(t, p, u, thresholds=[[0.1, 0.2]]), ValueError,
+    (lambda t, p, u: unc.filter_sweep(t, p, u, thresholds=[[0.1, 0.2]],
+                                      definition="stardist"), ValueError,
      r"`thresholds` must be a non-empty 1-D sequence, got .*shape \(1, 2\)"),
-    (lambda t, p, u: unc.filter_sweep(t, p, u, thresholds=[np.nan]), ValueError,
+    (lambda t, p, u: unc.filter_sweep(t, p, u, thresholds=[np.nan],
+                                      definition="stardist"), ValueError,
      r"`thresholds`"),
-    (lambda t, p, u: unc.filter_sweep(t, p, u, thresholds=["a"]), TypeError, r"`thresholds`"),
-    (lambda t, p, u: unc.filter_sweep(t[:6], p, u, thresholds=[0.5]), ValueError,
+    (lambda t, p, u: unc.filter_sweep(t, p, u, thresholds=["a"],
+                                      definition="stardist"), TypeError, r"`thresholds`"),
+    (lambda t, p, u: unc.filter_sweep(t[:6], p, u, thresholds=[0.5],
+                                      definition="stardist"), ValueError,
      r"`labels` \(shape \(12, 12\)\) must have the same shape as `true_labels` "
      r"\(shape \(6, 12\)\)"),
-    (lambda t, p, u: unc.filter_sweep(t, p, u[:6], thresholds=[0.5]), ValueError,
+    (lambda t, p, u: unc.filter_sweep(t, p, u[:6], thresholds=[0.5],
+                                      definition="stardist"), ValueError,
      r"`uncertainty` \(shape \(6, 12\)\) must have the same shape as `labels`"),
-    (lambda t, p, u: unc.filter_sweep(t, p, u, thresholds=[0.5], iou_threshold=0),
+    (lambda t, p, u: unc.filter_sweep(t, p, u, thresholds=[0.5], iou_threshold=0,
+                                      definition="stardist"),
      ValueError, r"`iou_threshold` must be a number in \(0, 1\]"),
     (lambda t, p, u: unc.filter_uncertain(p, u, threshold="0.5"), TypeError,
      r"`threshold` must be a number, got '0.5'"),
     (lambda t, p, u: unc.filter_uncertain(p, u, threshold=np.nan), ValueError,
-     r"`threshold` must not be NaN"),
+     r"`threshold` must be a finite number, got nan"),
     (lambda t, p, u: unc.sweep_thresholds(p, u, n=1), ValueError, r"`n` must be >= 2, got 1"),
     (lambda t, p, u: unc.sweep_thresholds(p, u, n=2.0), TypeError, r"`n` must be an integer"),
     (lambda t, p, u: unc.sweep_thresholds(p.astype(float), u), TypeError,
@@ -213,3 +253,13 @@ def test_uncertainty_by_match_separates_true_and_false_detections():
     assert empty["true"].size == 0 and empty["false"].size == 0
     with pytest.raises(ValueError, match=r"`labels` \(shape \(12, 12\)\) must have the same"):
         unc.uncertainty_by_match(truth[:6], pred, u)
+
+
+def test_filter_sweep_bpartis_form_reports_ap75_and_mean_iou_over_predictions():
+    truth, pred, u = _three_true_two_false()
+    sweep = unc.filter_sweep(truth, pred, u, thresholds=[0.25, 1.0], definition="bpartis")
+    assert sweep.columns.tolist()[:5] == ["threshold", "ap", "ap50", "ap75", "mean_iou"]
+    # the false detections count 0 in the mean IoU over predictions: removing them raises it
+    assert sweep["mean_iou"].tolist() == pytest.approx([1.0, 0.6])
+    with pytest.raises(ValueError, match="`definition` must be 'stardist' or 'bpartis'"):
+        unc.filter_sweep(truth, pred, u, thresholds=[0.5], definition="coco")

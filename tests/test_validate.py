@@ -14,16 +14,54 @@ def test_as_binary_accepts_the_two_conventions_and_names_bad_values():
 
 
 @pytest.mark.parametrize("value", [0, -1.5, float("nan"), float("inf")])
-def test_check_positive_rejects(value):
-    with pytest.raises(ValueError, match=r"`p` must be a finite number > 0"):
-        v.check_positive(value, "p")
+def test_check_real_positive_rejects(value):
+    with pytest.raises(ValueError, match=r"`p` must be > 0"):
+        v.check_real(value, "p", low=0, low_open=True)
 
 
-def test_check_positive_types():
-    assert v.check_positive(2, "p") == 2.0
-    for bad in ("2", None, True):
+def test_check_real_types_and_bounds():
+    assert v.check_real(2, "p", low=0, low_open=True) == 2.0
+    assert v.check_real(np.float32(0.5), "p", low=0, high=1) == 0.5
+    assert v.check_real(None, "p", allow_none=True) is None
+    for bad in ("2", None, True, np.bool_(True)):
         with pytest.raises(TypeError, match=r"`p` must be a number"):
-            v.check_positive(bad, "p")
+            v.check_real(bad, "p")
+    with pytest.raises(ValueError, match=r"`p` must be a fraction in \[0, 1\), got 1"):
+        v.check_real(1, "p", low=0, high=1, high_open=True, what="a fraction")
+    with pytest.raises(ValueError, match=r"`p` must be <= 2, got 3"):
+        v.check_real(3, "p", high=2)
+    with pytest.raises(ValueError, match=r"`p` must be a finite number, got nan"):
+        v.check_real(float("nan"), "p")
+
+
+def test_check_choice():
+    assert v.check_choice("a", "mode", ("a", "b")) == "a"
+    with pytest.raises(ValueError, match=r"`mode` must be 'a' or 'b', got 'c'"):
+        v.check_choice("c", "mode", ("a", "b"))
+    with pytest.raises(ValueError, match=r"`mode` must be one of 'a', 'b', 'c', got 3"):
+        v.check_choice(3, "mode", ("a", "b", "c"))
+
+
+@pytest.mark.parametrize("shape, single, out", [
+    ((4, 5), True, (1, 4, 5)), ((2, 4, 5), False, (2, 4, 5)), ((2, 4, 5, 1), False, (2, 4, 5)),
+])
+def test_as_stack_layouts(shape, single, out):
+    s, was_single = v.as_stack(np.zeros(shape), "x")
+    assert s.shape == out and was_single is single
+    assert v.as_stack(np.zeros(shape), "x", channel=True)[0].shape == (*out, 1)
+
+
+def test_as_stack_errors():
+    with pytest.raises(ValueError, match=r"`x` must be 2-D or 3-D or 4-D"):
+        v.as_stack(np.zeros(5), "x")
+    with pytest.raises(ValueError, match=r"`x` must have one channel .*convert colour to grey"):
+        v.as_stack(np.zeros((2, 4, 4, 3)), "x")
+    with pytest.raises(ValueError, match=r"`x` is empty"):
+        v.as_stack(np.zeros((0, 4)), "x")
+    with pytest.raises(ValueError, match=r"`x` must be finite"):
+        v.as_stack(np.full((2, 2), np.nan), "x")
+    with pytest.raises(ValueError, match=r"`x` must be 3-D or 4-D"):
+        v.as_stack(np.zeros((2, 2)), "x", ndim_in=(3, 4))
 
 
 def test_as_label_stack_layouts_and_errors():

@@ -594,8 +594,9 @@ def test_em_recipe_fills_mitochondria_flood_precise_region_complete(em_slices):
     assert len(caught) <= 2
     assert all(str(w.message).startswith("em_weak_labels(method=") for w in caught)
     # the flood fill stays inside the mitochondria; region growing covers more of them
-    assert metrics.precision(masks, flood > 0) > 0.9
-    assert metrics.recall(masks, grown > 0) > metrics.recall(masks, flood > 0)
+    assert metrics.confusion(masks, flood > 0).precision() > 0.9
+    assert metrics.confusion(masks, grown > 0).recall() > metrics.confusion(masks,
+                                                                          flood > 0).recall()
     assert metrics.dice(masks, flood > 0) > 0.3 and metrics.dice(masks, grown > 0) > 0.3
     # the recipe is the fillers with EM_RECIPE's values, nothing more
     with warnings.catch_warnings():

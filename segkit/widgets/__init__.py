@@ -6,6 +6,6 @@ cell ends with one call and the learner gets sliders.
 - `panels`: sliders over stacks, parameters and experiments.
 """
 
-from .panels import browse_stack
+from .panels import augment_explorer, browse_stack, experiment_panel, interact_plot
 
-__all__ = ["browse_stack"]
+__all__ = ["browse_stack", "interact_plot", "augment_explorer", "experiment_panel"]

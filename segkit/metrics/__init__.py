@@ -1,0 +1,54 @@
+"""Scores for segmentations, split by concern.
+
+Introduced in notebook 07; the scores that notebooks 03, 05 and 06 use before it are
+introduced where they are first used.
+
+- `segkit.metrics.pixel`: a binary mask against a prediction, every pixel counted once:
+  `confusion` (whose `Confusion` has every count-based score as a method: accuracy, Jaccard,
+  precision, recall, FPR, FNR, ...), `dice`, `soft_dice`, `cohen_kappa`, `balanced_auroc`,
+  `pixel_report`.
+- `segkit.metrics.curves`: a probability map over all thresholds: `roc_auc`, `roc_curve`,
+  `threshold_sweep`.
+- `segkit.metrics.objects`: two label images object by object, all from one
+  `contingency_table`: `seg_score` (Cell Tracking Challenge SEG), `match_objects`,
+  `average_precision`, `mean_iou`, `object_report`.
+- `segkit.metrics.readings`: `interpret_kappa`, `interpret_auroc` (published guideline tables).
+
+Conventions where a ratio would be 0/0 (documented, tested, never a silent NaN):
+
+- both masks empty: Dice, Jaccard, precision, recall = 1.0 and FPR, FNR = 0.0: a metric
+  whose population is empty has nothing it could count as an error ("vacuous" value);
+  pass ``zero_division=`` to choose another value (e.g. ``np.nan`` to skip such slices);
+- Cohen's kappa when both masks are the same constant (Pc = Pa = 1): 1.0;
+- AUROC (both kinds) when `y_true` holds one class only: ValueError, as in scikit-learn;
+- SEG with no reference object: ValueError (a mean over no objects);
+- object precision/recall/F1/AP with no objects on either side: 1.0.
+
+A probability ``p`` counts as foreground when ``p >= threshold`` (the package-wide rule,
+also the one `roc_curve` uses for its thresholds). Stacks are pooled: every pixel of every
+slice counts once (``confusion(..., per_image=True)`` gives one value per slice), and in a
+label stack every slice's objects are distinct objects.
+
+>>> from segkit import metrics
+>>> metrics.dice([[1, 1, 0, 0]], [[1, 0, 1, 0]])
+0.5
+"""
+
+from .curves import roc_auc, roc_curve, threshold_sweep
+from .objects import (ContingencyTable, average_precision, contingency_table, match_objects,
+                      mean_iou, object_report, seg_score)
+from .pixel import (Confusion, balanced_auroc, cohen_kappa, confusion, dice, pixel_report,
+                    soft_dice)
+from .readings import interpret_auroc, interpret_kappa
+
+__all__ = [
+    # pixel
+    "confusion", "dice", "soft_dice", "cohen_kappa", "balanced_auroc", "pixel_report",
+    # curves
+    "roc_auc", "roc_curve", "threshold_sweep",
+    # objects
+    "contingency_table", "seg_score", "match_objects", "average_precision", "mean_iou",
+    "object_report",
+    # readings
+    "interpret_kappa", "interpret_auroc",
+]

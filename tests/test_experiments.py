@@ -1,0 +1,119 @@
+"""Tests of segkit.experiments: studies and comparisons, each one DataFrame."""
+
+import keras
+import numpy as np
+import pytest
+
+from segkit.experiments import (compare_labels, compare_transforms, one_at_a_time,
+                                run_experiment)
+from segkit.io import Normalization
+from segkit.models import unet
+
+
+@pytest.fixture(autouse=True)
+def _fresh_session():
+    keras.backend.clear_session()
+
+
+def data(n=8, seed=0):
+    x = np.random.default_rng(seed).random((n, 16, 16, 1)).astype("float32")
+    return x, (x > 0.5).astype("float32")
+
+
+def test_one_at_a_time():
+    seen = []
+
+    def evaluate(lr, depth):
+        seen.append((lr, depth))
+        return {"score": lr * depth}
+
+    rows = one_at_a_time(evaluate, {"lr": 1, "depth": 2}, {"lr": [1, 10], "depth": [3]},
+                         progress=False)
+    assert seen == [(1, 2), (10, 2), (1, 3)]  # the baseline value is not run twice
+    assert rows.iloc[1].to_dict() == {"parameter": "lr", "value": 10, "score": 20}
+    with pytest.raises(ValueError, match="missing from `baseline`"):
+        one_at_a_time(evaluate, {"lr": 1}, {"epochs": [1]})
+
+
+def test_run_experiment_with_one_at_a_time():
+    x, y = data(6)
+    raw = (x * 255).astype(np.uint8)
+    split = {"train": (raw[:4], y[:4]), "val": (raw[4:5], y[4:5]), "test": (raw[5:], y[5:])}
+    rows = one_at_a_time(
+        lambda **p: run_experiment(split, epochs=1, depth=1, base_filters=2, **p)[0],
+        {"architecture": "unet"}, {"architecture": ["segnet"]}, progress=False)
+    assert rows["value"].tolist() == [None, "segnet"]
+    for row in rows.to_dict("records"):
+        assert 0 <= row["val_dice"] <= 1 and 0 <= row["test_dice"] <= 1 and row["epochs"] == 1
+    with pytest.raises(ValueError, match="missing"):
+        run_experiment({"train": split["train"]})
+
+
+def test_run_experiment_without_test_set_returns_its_normalization():
+    x, y = data(6)
+    raw = (x * 255).astype(np.uint8)
+    scores, history = run_experiment({"train": (raw[:4], y[:4]), "val": (raw[4:], y[4:])},
+                                     epochs=1, depth=1, base_filters=2)
+    assert "test_dice" not in scores and 0 <= scores["val_dice"] <= 1
+    assert isinstance(history.normalization, Normalization)
+    assert history.normalization.to_dict() == Normalization.named("percentile",
+                                                                 raw[:4]).to_dict()
+
+
+def bright_blobs(n, seed):
+    """Raw uint8 images whose foreground is exactly the bright pixels (a learnable task)."""
+    x = np.random.default_rng(seed).random((n, 16, 16, 1))
+    return (x * 255).astype(np.uint8), (x > 0.5).astype(np.float32)
+
+
+def test_compare_labels_scores_every_network_on_every_label_set_against_true_masks():
+    x, y = bright_blobs(16, seed=0)
+    test_x, test_y = bright_blobs(2, seed=1)
+    sets = {"true": {"train": (x[:12], y[:12]), "val": (x[12:], y[12:])},
+            "inverted": {"train": (x[:12], 1 - y[:12]), "val": (x[12:], 1 - y[12:])}}
+    rows = compare_labels(sets, (test_x[..., 0], test_y[..., 0].astype(np.uint8)),
+                          architectures=("unet",), tile=16, overlap=0, progress=False,
+                          depth=1, base_filters=4, epochs=12, learning_rate=1e-2, loss="bce",
+                          batch_size=4)
+    assert [(r["network"], r["labels"]) for r in rows.to_dict("records")] == [
+        ("unet", "true"), ("unet", "inverted")]
+    true, inverted = rows.to_dict("records")
+    assert {"kappa", "balanced_auroc", "fnr", "fpr", "dice", "val_dice", "epochs",
+            "seconds"} <= set(true)
+    # scored against the *true* test masks: labels that are wrong make a worse network
+    assert true["kappa"] > 0.3 and inverted["kappa"] < 0
+    assert true["balanced_auroc"] > 0.65 > 0.5 > inverted["balanced_auroc"]
+    assert inverted["fnr"] > true["fnr"] and inverted["fpr"] > true["fpr"]
+    # validated on their own labels, both learned what they were shown
+    assert true["val_dice"] > 0.6 and inverted["val_dice"] > 0.6
+
+
+def test_compare_labels_rejects_malformed_input():
+    x, y = bright_blobs(4, seed=0)
+    good = {"true": {"train": (x, y), "val": (x, y)}}
+    with pytest.raises(TypeError, match="`label_sets` must be a non-empty dict"):
+        compare_labels({}, (x, y))
+    with pytest.raises(ValueError, match=r"`label_sets\['weak'\]` must be a dict"):
+        compare_labels({"weak": (x, y)}, (x, y))
+    with pytest.raises(TypeError, match="`test` must be an \\(images, masks\\) pair"):
+        compare_labels(good, x)
+    with pytest.raises(ValueError, match="`test masks` must be a binary mask"):
+        compare_labels(good, (x, x))
+    with pytest.raises(ValueError, match="`architectures` must name"):
+        compare_labels(good, (x, y), architectures=("resnet",))
+
+
+def test_compare_transforms_one_row_per_entry():
+    x, y = data(4)
+    rows = compare_transforms((x, y), (x, y), transforms=["none", ("mix", ("noise", "shift"))],
+                              batch_size=4, model=unet((16, 16, 1), depth=1, base_filters=2),
+                              progress=False)
+    assert rows["transform"].tolist() == ["none", "mix"]
+    assert all(np.isfinite(r["train_loss"]) and np.isfinite(r["val_loss"])
+               for r in rows.to_dict("records"))
+
+
+def test_compare_transforms_rejects_unknown_names():
+    x, y = data(2)
+    with pytest.raises(ValueError, match=r"`transforms` has unknown name\(s\) 'spin'"):
+        compare_transforms((x, y), (x, y), transforms=["none", "spin"], progress=False)
