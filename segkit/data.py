@@ -1197,10 +1197,10 @@ def load(name, *, root="data", split=None, ids=None, allow_unverified=False, reg
     ====================  ===============  =========================  ==============================
     ``emps``              train, test,     list of (H, W) uint8,      ``labels``: list of (H, W)
                           all              sizes vary                 int32 particles
-    ``isbi2012``          train, test      (30, 512, 512, 1) uint8    ``masks``: cells (train only)
+    ``isbi2012``          train, test      (N, 512, 512, 1) uint8     ``masks``: cells (train only)
     ``stardist-nuclei``   all              list of one (512, 512)     ``labels``: list of one int32
                                            uint16                     nuclei map
-    ``lucchi++``          train, test      (N, 768, 1024, 1) uint8    ``masks``: mitochondria
+    ``lucchi++``          train, test      (N, H, W, 1) uint8         ``masks``: mitochondria
     ``epfl-hippocampus``  train, test      (N, 768, 1024, 1) uint8    ``masks``: mitochondria
     ====================  ===============  =========================  ==============================
 
