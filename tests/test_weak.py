@@ -91,6 +91,16 @@ def dice(a, b):
     return 2 * (a & b).sum() / max(1, a.sum() + b.sum())
 
 
+def frac(grey, image):
+    """`grey` grey levels as a fraction of `image`'s intensity range, the fillers' unit."""
+    return grey / (float(np.max(image)) - float(np.min(image)))
+
+
+def in_grey(fraction, image):
+    """A fraction of `image`'s range back in grey levels, computed as the fillers do."""
+    return fraction * (float(np.max(image)) - float(np.min(image)))
+
+
 # ----------------------------------------------------------------------------- flood fill
 def test_flood_fill_steps_shapes_and_one_label_per_point():
     image, labels, centres = grid_cells()
@@ -206,7 +216,8 @@ def test_flood_fill_too_large_closing_disk_under_fills():
 def test_flood_fill_threshold_number_and_bright_borders():
     image, _, centres = grid_cells()
     otsu = flood_fill_labels(image, centres)
-    np.testing.assert_array_equal(flood_fill_labels(image, centres, threshold=100), otsu)
+    np.testing.assert_array_equal(
+        flood_fill_labels(image, centres, threshold=frac(100 - 20, image)), otsu)
     np.testing.assert_array_equal(
         flood_fill_labels(255 - image, centres, dark_borders=False), otsu)
 
@@ -219,7 +230,7 @@ def test_flood_fill_threshold_per_pixel():
     np.testing.assert_array_equal(filled[0] > 0, filled[1] > 0)
     assert set(np.unique(filled)) == {0, 1, 2}
     np.testing.assert_array_equal(binarize_borders(image, threshold=local[0]),
-                                  binarize_borders(image, threshold=100))
+                                  binarize_borders(image, threshold=frac(100 - 20, image)))
     with pytest.raises(ValueError, match=r"`threshold` \(shape \(3, 3\)\) must be a number, "
                                          r"None or an array of the same shape as `image` "
                                          r"\(shape \(42, 42\)\)"):
@@ -230,8 +241,8 @@ def test_flood_fill_threshold_per_pixel():
 
 def test_flood_fill_no_border_at_threshold_warns():
     image, _, centres = grid_cells()
-    with pytest.warns(UserWarning, match="has no border pixel at `threshold`=5"):
-        filled = flood_fill_labels(image, centres[:1], threshold=5)
+    with pytest.warns(UserWarning, match="has no border pixel at `threshold`=0.0"):
+        filled = flood_fill_labels(image, centres[:1], threshold=0.0)
     assert (filled == 1).all()
 
 
@@ -245,7 +256,7 @@ def test_binarize_borders_constant_image_is_an_error():
 # ----------------------------------------------------------------------------- region growing
 def test_region_grow_noise_free_cells_are_exact():
     image, labels, centres = grid_cells()
-    grown = region_grow(image, centres, threshold=20)
+    grown = region_grow(image, centres, threshold=frac(20, image))
     assert grown.dtype == np.int32
     np.testing.assert_array_equal(grown, labels)
 
@@ -254,7 +265,8 @@ def test_region_grow_follows_the_region_mean_not_the_seed_value():
     # a ramp 0, 1, 2, ...: adding 0..k gives mean k / 2, so k + 1 joins while
     # k / 2 + 1 <= 5, i.e. the region is 0..9 (a flood fill within 5 of the seed stops at 5)
     ramp = np.arange(30, dtype=np.uint8)[None, :]
-    grown = region_grow(ramp, [(0, 0)], threshold=5, max_size=30, border_threshold=-1)
+    assert in_grey(frac(5, ramp), ramp) == 5
+    grown = region_grow(ramp, [(0, 0)], threshold=frac(5, ramp), max_size=30)
     assert grown[0].tolist() == [1] * 10 + [0] * 20
 
 
@@ -262,9 +274,8 @@ def test_region_grow_follows_the_region_mean_not_the_seed_value():
 @pytest.mark.parametrize("threshold", [25, 45])
 def test_region_grow_exact_matches_reference(seed, threshold):
     image, _, centres = noisy_cells(seed)
-    ours = region_grow(image, centres, threshold=threshold, batch=0, max_size=400,
-                       border_threshold=-1)
-    ref = reference_grow(image, centres, threshold, 400)
+    ours = region_grow(image, centres, threshold=frac(threshold, image), batch=0, max_size=400)
+    ref = reference_grow(image, centres, in_grey(frac(threshold, image), image), 400)
     np.testing.assert_array_equal(ours, ref)
 
 
@@ -274,8 +285,8 @@ def test_region_grow_exact_matches_reference_when_regions_compete(seed):
     rng = np.random.default_rng(seed)
     image = rng.normal(100, 12, (18, 22)).round().astype(np.uint8)
     seeds = np.array([(2, 3), (9, 11), (15, 19), (3, 18)])
-    ours = region_grow(image, seeds, threshold=30, batch=0, max_size=1000, border_threshold=-1)
-    ref = reference_grow(image, seeds, 30, 1000)
+    ours = region_grow(image, seeds, threshold=frac(30, image), batch=0, max_size=1000)
+    ref = reference_grow(image, seeds, in_grey(frac(30, image), image), 1000)
     assert (ref > 0).sum() > 300 and len(np.unique(ref)) == 5
     np.testing.assert_array_equal(ours, ref)
 
@@ -283,8 +294,8 @@ def test_region_grow_exact_matches_reference_when_regions_compete(seed):
 @pytest.mark.parametrize("seed", [0, 1])
 def test_region_grow_batched_is_close_to_exact(seed):
     image, _, centres = noisy_cells(seed, n=3, cell=14)
-    exact = region_grow(image, centres, threshold=40, batch=0, border_threshold=-1)
-    fast = region_grow(image, centres, threshold=40, batch=0.1, border_threshold=-1)
+    exact = region_grow(image, centres, threshold=frac(40, image), batch=0)
+    fast = region_grow(image, centres, threshold=frac(40, image), batch=0.1)
     scores = [dice(exact == i + 1, fast == i + 1) for i in range(len(centres))]
     assert np.mean(scores) > 0.95
     assert (exact[tuple(centres.T)] == fast[tuple(centres.T)]).all()
@@ -293,7 +304,7 @@ def test_region_grow_batched_is_close_to_exact(seed):
 @pytest.mark.parametrize("batch", [0, 0.1, 1])
 def test_region_grow_properties(batch):
     image, _, centres = noisy_cells(3, n=3, cell=10)
-    grown = region_grow(image, centres, threshold=60, batch=batch, border_threshold=-1)
+    grown = region_grow(image, centres, threshold=frac(60, image), batch=batch)
     # one label per point, on its seed; labels are only point numbers; regions are connected
     assert (grown[tuple(centres.T)] == np.arange(1, len(centres) + 1)).all()
     for i in range(len(centres)):
@@ -302,8 +313,8 @@ def test_region_grow_properties(batch):
 
 def test_region_grow_smoothing_tames_noise():
     image, labels, centres = noisy_cells(0, n=3, cell=14, sd=30)
-    raw = region_grow(image, centres, threshold=15, border_threshold=-1)
-    smooth = region_grow(image, centres, threshold=15, sigma=1.5, border_threshold=-1)
+    raw = region_grow(image, centres, threshold=frac(15, image))
+    smooth = region_grow(image, centres, threshold=frac(15, image), sigma=1.5)
     assert dice(smooth > 0, labels > 0) > dice(raw > 0, labels > 0) + 0.1
 
 
@@ -311,7 +322,7 @@ def test_region_grow_max_size_bound_warns():
     image = np.full((20, 20), 100, np.uint8)
     image[0, 0] = 0  # not constant
     with pytest.warns(UserWarning, match=r"region of point 0 \(10, 10\) reached `max_size`=30"):
-        grown = region_grow(image, [(10, 10)], threshold=5, max_size=30, border_threshold=-1)
+        grown = region_grow(image, [(10, 10)], threshold=frac(5, image), max_size=30)
     assert (grown == 1).sum() == 30
 
 
@@ -319,12 +330,12 @@ def test_region_grow_stack_and_connectivity():
     image, labels, centres = grid_cells()
     stack = np.stack([image, image])
     pts = np.array([(1, *centres[2]), (0, *centres[2])])
-    grown = region_grow(stack, pts, threshold=20)
+    grown = region_grow(stack, pts, threshold=frac(20, image))
     assert (grown[1] == np.where(labels == 3, 1, 0)).all()
     assert (grown[0] == np.where(labels == 3, 2, 0)).all()
     diag = np.full((3, 3), 200, np.uint8)
     diag[[0, 1, 1, 2], [1, 0, 2, 1]] = 0
-    kwargs = dict(threshold=10, border_threshold=50, max_size=9)
+    kwargs = dict(threshold=frac(10, diag), border_threshold=frac(50, diag), max_size=9)
     assert region_grow(diag, [(0, 0)], connectivity=2, **kwargs)[1, 1] == 1
     assert region_grow(diag, [(0, 0)], connectivity=1, **kwargs)[1, 1] == 0
 
@@ -332,14 +343,16 @@ def test_region_grow_stack_and_connectivity():
 def test_region_grow_constant_image_warns_and_regions_meet():
     with pytest.warns(UserWarning, match=r"`image` is constant \(value 50\): it has no border"):
         grown = region_grow(np.full((6, 6), 50, np.uint8), [(0, 0), (5, 5)], threshold=1,
-                            max_size=36)
+                            max_size=36, border_threshold="otsu")
     assert (grown > 0).all() and set(np.unique(grown)) == {1, 2}
 
 
 # ----------------------------------------------------------------------------- bad points
 FILLERS = [
     pytest.param(lambda im, p: flood_fill_labels(im, p), id="flood"),
-    pytest.param(lambda im, p: region_grow(im, p, threshold=20), id="grow"),
+    # 20 grey levels of grid_cells (20 to 200); the border check asked for, as these test it
+    pytest.param(lambda im, p: region_grow(im, p, threshold=20 / 180, border_threshold="otsu"),
+                 id="grow"),
 ]
 
 
@@ -405,12 +418,12 @@ def test_no_points_gives_empty_labels(fill):
 
 
 @pytest.mark.parametrize("kwargs, error, message", [
-    (dict(threshold=-1), ValueError, r"`threshold` must be a finite number >= 0, got -1"),
-    (dict(threshold=np.nan), ValueError, r"`threshold` must be a finite number"),
-    (dict(threshold=5, batch=2), ValueError, r"`batch` must be a number in \[0, 1\], got 2"),
-    (dict(threshold=5, connectivity=3), ValueError, r"`connectivity` must be 1 or 2, got 3"),
-    (dict(threshold=5, max_size=0), ValueError, r"`max_size` must be >= 1, got 0"),
-    (dict(threshold=5, sigma=-2), ValueError, r"`sigma` must be a number >= 0 \(pixels\)"),
+    (dict(threshold=-1), ValueError, r"`threshold` must be a number in \[0, 1\], got -1"),
+    (dict(threshold=np.nan), ValueError, r"`threshold` must be a number in \[0, 1\], got nan"),
+    (dict(threshold=0.1, batch=2), ValueError, r"`batch` must be a number in \[0, 1\], got 2"),
+    (dict(threshold=0.1, connectivity=3), ValueError, r"`connectivity` must be 1 or 2, got 3"),
+    (dict(threshold=0.1, max_size=0), ValueError, r"`max_size` must be >= 1, got 0"),
+    (dict(threshold=0.1, sigma=-2), ValueError, r"`sigma` must be a number >= 0 \(pixels\)"),
 ])
 def test_region_grow_bad_options(kwargs, error, message):
     image, _, centres = grid_cells()
@@ -521,7 +534,7 @@ def test_read_points_missing_file(tmp_path):
 def test_clicks_round_trip_through_fillers():
     image, labels, _ = grid_cells()
     pts = click_points(labels)
-    np.testing.assert_array_equal(region_grow(image, pts, threshold=20), labels)
+    np.testing.assert_array_equal(region_grow(image, pts, threshold=frac(20, image)), labels)
 
 
 # ----------------------------------------------------------------------------- EM recipe
@@ -531,7 +544,7 @@ def test_local_threshold_finds_dark_lines_where_a_global_threshold_cannot():
     img[:, 40:] = 100
     img[20, :40] = 160  # the left line is brighter than the whole right half
     img[20, 40:] = 60
-    t = local_threshold(img, block_size=9, offset=10)
+    t = local_threshold(img, block_size=9, offset=frac(10, img))
     below = img < t
     assert below[20, 5:35].all() and below[20, 45:75].all()
     flat = np.r_[0:15, 26:40]  # rows away from the lines
@@ -540,7 +553,7 @@ def test_local_threshold_finds_dark_lines_where_a_global_threshold_cannot():
     # ...while no single threshold can: the left line (160) is brighter than the dim half
     assert img[20, 0] > img[5, 60]
     # no single threshold marks both lines without the dim half's flat pixels
-    stack = local_threshold(np.stack([img, img]), block_size=9, offset=10)
+    stack = local_threshold(np.stack([img, img]), block_size=9, offset=frac(10, img))
     assert stack.shape == (2, 40, 80) and stack.dtype == np.float32
     np.testing.assert_allclose(stack[1], t)
 
@@ -549,7 +562,7 @@ def test_local_threshold_finds_dark_lines_where_a_global_threshold_cannot():
     ({"block_size": 8}, ValueError, "`block_size` must be odd"),
     ({"block_size": 1}, ValueError, "`block_size` must be >= 3"),
     ({"block_size": 9.0}, TypeError, "`block_size` must be an integer"),
-    ({"offset": float("nan")}, ValueError, "`offset` must be a finite number"),
+    ({"offset": float("nan")}, ValueError, r"`offset` must be a number in \[-1, 1\], got nan"),
 ])
 def test_local_threshold_rejects_bad_parameters(kwargs, error, words):
     with pytest.raises(error, match=words):
@@ -610,10 +623,108 @@ def test_em_weak_labels_overrides_and_rejects_unknown_parameters(em_slices):
     pts = clicks_from_masks(masks)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        tight = em_weak_labels(images, pts, method="region", threshold=2.0)
+        tight = em_weak_labels(images, pts, method="region", threshold=2 / 255)
         loose = em_weak_labels(images, pts, method="region")
     assert (tight > 0).sum() < (loose > 0).sum()
     with pytest.raises(TypeError, match=r"unknown parameter\(s\) \['closing_radius'\]"):
         em_weak_labels(images, pts, method="region", closing_radius=2)
     with pytest.raises(ValueError, match="`method` must be one of"):
         em_weak_labels(images, pts, method="watershed")
+
+
+# ----------------------------------------------------------------------------- real-image defaults
+def test_region_grow_keeps_every_click_under_uneven_illumination():
+    # cells under a smooth brightness gradient of +-15 % across the image: a global Otsu
+    # level splits bright from dim interiors, so a border check drops the dim side's clicks
+    images, labels, _ = data.make_cells(1, (96, 128), seed=0, n_cells=6)
+    ramp = 1 + 0.15 * np.linspace(-1, 1, 128)[None, None, :]
+    image = np.clip(images * ramp, 0, 255).round().astype(np.uint8)
+    pts, ids = click_points(labels, return_ids=True)
+    kwargs = dict(threshold=30 / 255, max_size=96 * 128)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the default: no check, no warning, every click grows
+        grown = region_grow(image, pts, **kwargs)
+    assert all((grown == k + 1).any() for k in range(len(pts)))
+    scores = [dice(grown[0] == k + 1, labels[0] == i) for k, i in enumerate(ids)]
+    assert min(scores) > 0.6
+    with pytest.warns(UserWarning, match="is on a border pixel; it produces no region"):
+        checked = region_grow(image, pts, border_threshold="otsu", **kwargs)
+    assert sum((checked == k + 1).any() for k in range(len(pts))) < len(pts)
+
+
+def test_flood_fill_per_pixel_threshold_on_one_slice():
+    images, labels, _ = data.make_cells(2, (96, 96), seed=3, n_cells=8)
+    pts = click_points(labels)
+    on_0 = pts[pts[:, 0] == 0, 1:]
+    local = local_threshold(images, block_size=21)
+    assert local_threshold(images[0], block_size=21).shape == images[0].shape
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a few clicks land on texture marked as border
+        one = flood_fill_labels(images[0], on_0, threshold=local[0])  # raised a shape error
+        stack = flood_fill_labels(images, pts, threshold=local)
+    np.testing.assert_array_equal(one, stack[0])
+    assert len(np.unique(one)) > len(on_0) // 2
+    with pytest.raises(ValueError, match=r"`threshold` \(shape \(96, 95\)\) must be a number, "
+                                         r"None or an array of the same shape as `image` "
+                                         r"\(shape \(96, 96\)\)"):
+        flood_fill_labels(images[0], on_0, threshold=local[0, :, 1:])
+
+
+def _depths(image):
+    """One image at three bit depths: uint8, uint16 (x 257) and float in [0, 1]."""
+    return {"uint8": image, "uint16": image.astype(np.uint16) * np.uint16(257),
+            "float": image / 255.0}
+
+
+CELL_FILLERS = {
+    "flood, Otsu": lambda im, p: flood_fill_labels(im, p),
+    "flood, fraction": lambda im, p: flood_fill_labels(im, p, threshold=0.45),
+    "flood, local threshold": lambda im, p: flood_fill_labels(
+        im, p, threshold=local_threshold(im, block_size=21, offset=0.02)),
+    "region": lambda im, p: region_grow(im, p, threshold=0.1, sigma=1.0),
+    "region, border check": lambda im, p: region_grow(im, p, threshold=0.1,
+                                                      border_threshold=0.3),
+    "region, Otsu check": lambda im, p: region_grow(im, p, threshold=0.1,
+                                                    border_threshold="otsu"),
+}
+
+
+@pytest.mark.parametrize("fill", CELL_FILLERS.values(), ids=CELL_FILLERS.keys())
+def test_fillers_give_the_same_labels_at_three_bit_depths(fill):
+    images, labels, _ = data.make_cells(2, (96, 96), seed=1, n_cells=8)
+    pts = click_points(labels)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # clicks lost to a check warn alike at every depth
+        out = {k: fill(im, pts) for k, im in _depths(images).items()}
+    assert len(np.unique(out["uint8"])) > len(pts) // 2  # a real result, not an empty one
+    np.testing.assert_array_equal(out["uint16"], out["uint8"])
+    np.testing.assert_array_equal(out["float"], out["uint8"])
+
+
+@pytest.mark.parametrize("method", ["flood", "region"])
+def test_em_recipe_gives_the_same_labels_at_three_bit_depths(em_slices, method):
+    images, masks = em_slices
+    pts = clicks_from_masks(masks)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        out = {k: em_weak_labels(im, pts, method=method) for k, im in _depths(images).items()}
+    assert metrics.dice(masks, out["uint8"] > 0) > 0.3
+    np.testing.assert_array_equal(out["uint16"], out["uint8"])
+    np.testing.assert_array_equal(out["float"], out["uint8"])
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda im: region_grow(im, [(8, 8)], threshold=30), r"`threshold` must be a number in "
+     r"\[0, 1\], got 30: a fraction of the image's intensity range"),
+    (lambda im: region_grow(im, [(8, 8)], threshold=0.1, border_threshold=50),
+     r"`border_threshold` must be a number in \[0, 1\], got 50"),
+    (lambda im: region_grow(im, [(8, 8)], threshold=0.1, border_threshold="isodata"),
+     r"`border_threshold` must be one of 'otsu', got 'isodata'"),
+    (lambda im: binarize_borders(im, threshold=100), r"`threshold` must be a number in "
+     r"\[0, 1\], got 100"),
+    (lambda im: local_threshold(im, offset=3), r"`offset` must be a number in \[-1, 1\], got 3"),
+])
+def test_grey_levels_of_earlier_versions_are_refused_with_the_new_unit(call, message):
+    image, _, _ = grid_cells()
+    with pytest.raises(ValueError, match=message):
+        call(image)
