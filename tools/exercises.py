@@ -1,7 +1,8 @@
 """Course tooling (not part of the lesson): student copies and executed solutions.
 
     python tools/exercises.py student   [--only 07] [--src notebooks] [--out build/student]
-    python tools/exercises.py solutions [--only 07] [--full] [--src notebooks] [--out build/solutions]
+    python tools/exercises.py solutions [--only 07] [--full] [--src notebooks]
+                                        [--out build/solutions]
     python tools/exercises.py metadata  [--src notebooks]   # nbgrader metadata from the tags
 
 Exercise cells are marked with cell tags, and carry nbgrader's metadata so that a course

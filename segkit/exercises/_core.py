@@ -32,7 +32,6 @@ import warnings
 
 import numpy as np
 
-from .._validate import check_real
 
 __all__ = []  # private module: `segkit.exercises` re-exports Exercise and Result
 
@@ -253,18 +252,6 @@ def as_mapping(answer, name, keys):
             parts.append(f"has unknown key(s) {_names(extra)}")
         raise ValueError(f"`{name}` {' and '.join(parts)}; expected the keys {_names(keys)}")
     return answer
-
-
-def as_real(value, name):
-    """A finite real number as float (a TypeError naming `name` for None, strings, ...)."""
-    return check_real(value, name)
-
-
-def as_choice(value, name, choices):
-    """One of `choices` (names); the message lists them."""
-    if not isinstance(value, str) or value not in choices:
-        raise ValueError(f"`{name}` must be one of {_names(choices)}, got {value!r}")
-    return value
 
 
 FAILED = object()       # what `call` returns when the learner's function raised

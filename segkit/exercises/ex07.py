@@ -26,8 +26,9 @@ import textwrap
 import numpy as np
 
 from .. import metrics
-from ._core import (FAILED, NOT_WRITTEN, as_choice, as_function, as_mapping, as_number,
-                    as_real, call, close, exercise, source_of)
+from .._validate import check_choice, check_real
+from ._core import (FAILED, NOT_WRITTEN, as_function, as_mapping, as_number, call, close,
+                    exercise, source_of)
 
 __all__ = ["ex07_1", "ex07_2", "ex07_3", "ex07_4", "ex07_5", "NYAWIRA_TABLE_5",
            "NYAWIRA_TABLE_7"]
@@ -92,7 +93,7 @@ def ex07_1(fb, prediction):
     ``"dice"``, ``"kappa"``, ``"balanced_auroc"``.
     """
     answer = as_mapping(prediction, "prediction", _LAZY_KEYS)
-    guess = {k: as_real(answer[k], f'prediction["{k}"]') for k in _LAZY_KEYS}
+    guess = {k: check_real(answer[k], f'prediction["{k}"]') for k in _LAZY_KEYS}
     ref = metrics.pixel_report(*_lazy_case())
     tol = 0.01
     percent = "give fractions (0.25), not percentages (25)"
@@ -183,12 +184,12 @@ def ex07_2(fb, observed, rises):
                         f"{type(observed).__name__} {observed!r}"[:200])
     rows = []
     for t, v in observed.items():
-        t = as_real(t, f"observed key {t!r}")
+        t = check_real(t, f"observed key {t!r}")
         v = as_mapping(v, f"observed[{t:g}]", ("fpr", "fnr"))
-        rows.append((t, as_real(v["fpr"], f'observed[{t:g}]["fpr"]'),
-                     as_real(v["fnr"], f'observed[{t:g}]["fnr"]')))
+        rows.append((t, check_real(v["fpr"], f'observed[{t:g}]["fpr"]'),
+                     check_real(v["fnr"], f'observed[{t:g}]["fnr"]')))
     rows.sort()
-    rises = as_choice(rises, "rises", ("fpr", "fnr"))
+    rises = check_choice(rises, "rises", ("fpr", "fnr"))
     th = [r[0] for r in rows]
     fpr = np.array([r[1] for r in rows])
     fnr = np.array([r[2] for r in rows])
@@ -349,8 +350,8 @@ def ex07_4(fb, auroc, explained_by):
     """
     rows = list(NYAWIRA_TABLE_7)
     answer = as_mapping(auroc, "auroc", rows)
-    got = {k: as_real(answer[k], f'auroc["{k}"]') for k in rows}
-    explained_by = as_choice(explained_by, "explained_by", ("fnr", "fpr"))
+    got = {k: check_real(answer[k], f'auroc["{k}"]') for k in rows}
+    explained_by = check_choice(explained_by, "explained_by", ("fnr", "fpr"))
     eq3 = {k: 1 - (r["fpr"] + r["fnr"]) / 2 for k, r in NYAWIRA_TABLE_7.items()}
 
     def matches(formula):
@@ -452,7 +453,7 @@ def ex07_5(fb, scores_for, unchanged):
     ``unchanged = "accuracy"``, ``"kappa"`` or ``"balanced_auroc"``.
     """
     fn = as_function(scores_for, "scores_for", "(prevalence, fnr, fpr)")
-    unchanged = as_choice(unchanged, "unchanged", _RATE_KEYS)
+    unchanged = check_choice(unchanged, "unchanged", _RATE_KEYS)
     failed, wrong = False, {}  # wrong: key -> the first case it was wrong on
     cases = [(name, p) for name in _RATES for p in _PREVALENCES]
     for name, p in cases:
