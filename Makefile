@@ -2,6 +2,8 @@
 #   make course          run every notebook in order, full parameters (QUICK=1 for the quick ones)
 #   make test            the whole test suite, notebooks included (quick mode)
 # Both create the virtual environment (.venv) from environment.yml's pins when it is missing.
+#   make student         student copies, solutions replaced by stubs, in build/student/
+#   make solutions       the notebooks with exercises, solutions executed, in build/solutions/
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
@@ -10,7 +12,7 @@ QUICK  ?= 0
 ONLY   ?=
 PYTEST_ARGS ?=
 
-.PHONY: env data course test bench headers strip timings clean
+.PHONY: env data course test bench headers strip timings clean student solutions
 
 env: $(STAMP)
 
@@ -49,6 +51,15 @@ timings: $(STAMP)
 # Remove outputs and execution counts from the committed notebooks.
 strip: $(STAMP)
 	$(PY) tools/course.py strip
+
+# Exercises (docs/exercises.md): student copies without the solutions; executed solutions,
+# quick parameters unless QUICK=0.
+student: $(STAMP)
+	$(PY) tools/exercises.py student$(if $(ONLY), --only $(ONLY),)
+
+solutions: QUICK = 1
+solutions: data
+	$(PY) tools/exercises.py solutions$(if $(filter 1,$(QUICK)),, --full)$(if $(ONLY), --only $(ONLY),)
 
 clean:
 	rm -rf build .pytest_cache .hypothesis
