@@ -19,15 +19,15 @@
 # Context, not an exercise: the names notebook 07 defines before its exercises.
 import numpy as np
 
-from segkit import data, metrics
+from segkit import data, metrics, synthetic
 
 DATA_DIR, DATASET, N_EVAL_SLICES = "../../data", "synthetic-em-small", 2
 ERODE, NOISE, MISS_RATE, BLUR, SCORE_NOISE, SEED = 1, 0.002, 0.15, 2.0, 0.15, 0
 stacks = data.load_em_stacks(DATASET, root=DATA_DIR)
 images, masks = (a[:N_EVAL_SLICES] for a in stacks["test"])
 del stacks
-pred_mask = metrics.degrade_mask(masks, erode=ERODE, noise=NOISE, miss_rate=MISS_RATE, rng=SEED)
-scores = metrics.synthetic_scores(pred_mask, blur=BLUR, noise=SCORE_NOISE, rng=SEED)
+pred_mask = synthetic.degrade_mask(masks, erode=ERODE, noise=NOISE, miss_rate=MISS_RATE, rng=SEED)
+scores = synthetic.synthetic_scores(pred_mask, blur=BLUR, noise=SCORE_NOISE, rng=SEED)
 
 # %% [markdown]
 # ## Exercises

@@ -309,7 +309,7 @@ def _dice_hint(v, t, p, cls):
     tc, pc = t == cls, p == cls
     if close(v, 100 * metrics.dice(tc, pc), 1e-9):
         return "return a fraction between 0 and 1, not a percentage"
-    if close(v, metrics.jaccard(tc, pc), 1e-9):
+    if close(v, metrics.confusion(tc, pc).jaccard(), 1e-9):
         return ("that is the Jaccard index |T and P| / |T or P|; Dice counts the overlap "
                 "twice over the sum of the two areas")
     if close(v, metrics.dice(t > 0, p > 0), 1e-9):
