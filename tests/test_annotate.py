@@ -447,6 +447,7 @@ def test_panel_turns_screen_events_into_points_strokes_zoom_and_pan():
     assert len(ann.points) == 0
     # a brush stroke, on slice 1
     ann.z = 1
+    assert list(ann._grey) == [1]  # the image of slice 1 was drawn
     ann._ui["mode"].value = "brush"
     ann.brush_radius = 3
     ann._on_down(100, 100); ann._on_move(120, 100); ann._on_up(140, 100)
