@@ -6,7 +6,7 @@ import pytest
 
 from segkit import io, weak
 from segkit.widgets import Annotator
-from segkit.widgets.annotate import (_Debouncer, _paint, _Points, _render_base,
+from segkit.widgets.annotate import (_Debouncer, _grey_u8, _paint, _Points, _render_base,
                                      _render_overlay, _stroke_centres, _View)
 
 
@@ -210,14 +210,15 @@ def test_click_adds_and_click_on_a_point_removes_it():
 
 
 def test_hit_radius_is_in_screen_pixels_at_the_current_zoom():
-    ann = Annotator(np.zeros((100, 100)), method=None, box=(100, 100), hit_radius=4)
-    ann.click(50, 50)
-    assert ann.click(50, 55) == "added"      # 5 image px = 5 screen px away at scale 1
-    ann.undo()
-    ann._view.zoom(0.5)                       # cannot zoom out past fit: still scale 1
-    ann._view.reset()
-    ann._view.scale = 0.5                     # (a panel four times smaller)
-    assert ann.click(50, 57) == "removed"     # 7 image px = 3.5 screen px
+    ann = Annotator(np.zeros((768, 1024)), method=None, hit_radius=8)
+    assert ann._view.scale == 0.75               # 8 screen px = 10.7 image px
+    ann.click(100, 100)
+    assert ann.click(100, 110) == "removed"
+    ann.click(100, 100)
+    ann._view.zoom(4)                             # scale 3: 8 screen px = 2.7 image px
+    assert ann.click(100, 104) == "added"
+    assert ann.click(100, 102) == "removed"       # both 2 px away: the later point goes
+    assert ann.points.tolist() == [[0, 100, 100]]
 
 
 def test_points_array_is_a_copy_with_z():
@@ -261,6 +262,13 @@ def test_set_params_changes_the_labels():
     assert 0 < int(ann.mask.sum()) < 1200
     with pytest.raises(TypeError, match=r"unknown parameter\(s\) \['radius'\]"):
         ann.set_params(radius=1)
+
+
+def test_array_parameters_are_refused_with_the_alternative():
+    img = two_cells()
+    with pytest.raises(TypeError, match=r"`params\['threshold'\]` must be a number .* "
+                                        r"method='em-flood'"):
+        Annotator(img, method="flood", params={"threshold": np.full(img.shape, 100.0)})
 
 
 # ----------------------------------------------------------------------------- files
@@ -464,3 +472,23 @@ def test_panel_turns_screen_events_into_points_strokes_zoom_and_pan():
     assert after[1] - before[1] == pytest.approx(20 / ann._view.scale)
     assert ann.undo() and ann.mask.sum() == 0
     assert 'data-labels-version' in ann._ui["status"].value
+
+
+# ----------------------------------------------------------------------------- real-world input
+@pytest.mark.parametrize("dtype, top", [(np.uint16, 60000), (np.float32, 1.0)])
+def test_16_bit_and_float_images(dtype, top):
+    img = (two_cells().astype(np.float64) / 200 * top).astype(dtype)
+    ann = Annotator(img, points=[(10, 10)], method="flood", params={"closing_radius": 0})
+    assert int(ann.mask.sum()) == 1200
+    grey = _grey_u8(img)
+    assert grey.dtype == np.uint8 and grey.min() == 0 and grey.max() == 255
+
+
+def test_nhwc_stack_and_bad_slice_or_path():
+    img, _ = grid_stack()
+    ann = Annotator(img[..., None], method=None)
+    assert ann.mask.shape == img.shape
+    with pytest.raises(ValueError, match=r"`z` must be < 3 \(slices\), got 3"):
+        ann.z = 3
+    with pytest.raises(ValueError, match=r"`path` must be \(K, 2\) \(row, col\)"):
+        ann.paint([1, 2, 3])

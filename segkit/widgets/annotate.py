@@ -524,6 +524,7 @@ class Annotator:
             check_choice(method, "method", METHODS)
         self.method = method
         self.params = self._check_params(method, params)
+        self._params_version = 0
         self.delay = check_real(delay, "delay", low=0)
         if (not isinstance(box, (tuple, list)) or len(box) != 2
                 or not all(isinstance(b, int) and b >= 32 for b in box)):
@@ -608,6 +609,12 @@ class Annotator:
         if unknown:
             raise TypeError(f"unknown parameter(s) {sorted(unknown)} for method={method!r}; "
                             f"expected some of {sorted(defaults)}")
+        for name, value in params.items():
+            if isinstance(value, np.ndarray):
+                raise TypeError(
+                    f"`params[{name!r}]` must be a number (or None), not an array: the "
+                    "annotator computes one slice at a time; for a per-pixel threshold use "
+                    "method='em-flood', which computes a local threshold on each slice")
         return {**defaults, **params}
 
     # ------------------------------------------------------------------ state
@@ -650,7 +657,7 @@ class Annotator:
         idx, rc = self._points.on_slice(z)
         if self.method is None or len(rc) == 0:
             return np.zeros(self._stack.shape[1:], np.int32), [], 0.0, 0
-        key = (self.method, tuple(sorted(self.params.items())), rc.tobytes())
+        key = (self._params_version, rc.tobytes())
         hit = self._cache.get(z)
         if hit is not None and hit[0] == key:
             return hit[1:]
@@ -771,6 +778,7 @@ class Annotator:
     def set_params(self, **params):
         """Change parameters of the weak-label method (the sliders call this)."""
         self.params = self._check_params(self.method, {**self.params, **params})
+        self._params_version += 1
         self._after_points()
 
     # ------------------------------------------------------------------ files
