@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from _timing import best_of
-from segkit import data, io
+from segkit import io, synthetic
 
 
 def main(argv=None):
@@ -22,8 +22,8 @@ def main(argv=None):
     p.add_argument("--quick", action="store_true")
     args = p.parse_args(argv)
     n = 4 if args.quick else 40
-    t_gen = best_of(lambda: data.make_em_volume(n, (768, 1024), seed=0), repeats=1)
-    images, _ = data.make_em_volume(n, (768, 1024), seed=0)
+    t_gen = best_of(lambda: synthetic.make_em_volume(n, (768, 1024), seed=0), repeats=1)
+    images, _ = synthetic.make_em_volume(n, (768, 1024), seed=0)
     x = images.astype(np.float32)
     t_copy = best_of(lambda: np.copy(x))
     tiles = io.tile(x, 256)

@@ -21,29 +21,14 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from _timing import best_of as _best_of  # noqa: E402
-from segkit import weak  # noqa: E402
+from segkit import synthetic, weak  # noqa: E402
 
 SHAPE, N_POINTS, REPEATS = (768, 1024), 100, 3
 
 
 def cells(shape, n_cells, seed=0):
-    """768 x 1024 cells with dark membranes: segkit.data.make_cells when it is there."""
-    try:
-        from segkit.data import make_cells
-    except ImportError:  # fallback for a checkout without segkit.data: Voronoi cells
-        from scipy import ndimage as ndi
-
-        rng = np.random.default_rng(seed)
-        seeds = np.zeros(shape, bool)
-        seeds[tuple(rng.integers(0, shape, size=(n_cells, 2)).T)] = True
-        markers, _ = ndi.label(seeds)
-        _, idx = ndi.distance_transform_edt(~seeds, return_indices=True)
-        vor = markers[tuple(idx)]
-        membrane = ndi.binary_dilation(vor != ndi.grey_erosion(vor, size=3))
-        image = np.clip(165 - 105 * membrane + rng.normal(0, 12, shape), 0, 255)
-        labels = np.where(membrane, 0, vor).astype(np.int32)
-        return image.astype(np.uint8), labels
-    images, labels, _ = make_cells(1, shape, seed=seed, n_cells=n_cells)
+    """768 x 1024 cells with dark membranes (segkit.synthetic.make_cells)."""
+    images, labels, _ = synthetic.make_cells(1, shape, seed=seed, n_cells=n_cells)
     return images[0], labels[0]
 
 
@@ -70,18 +55,18 @@ def main(argv=None):
                  best_of(lambda: [flood(closed, tuple(p)) for p in points])))
     rows.append(("weak.flood_fill_labels (4 steps)", best_of(
         lambda: weak.flood_fill_labels(image, points))))
-    rows.append(("weak.region_grow threshold=30, batch=0.1", best_of(
-        lambda: weak.region_grow(image, points, threshold=30))))
-    rows.append(("weak.region_grow threshold=45, batch=0.1", best_of(
-        lambda: weak.region_grow(image, points, threshold=45))))
+    rows.append(("weak.region_grow threshold=30/255, batch=0.1", best_of(
+        lambda: weak.region_grow(image, points, threshold=30 / 255))))
+    rows.append(("weak.region_grow threshold=45/255, batch=0.1", best_of(
+        lambda: weak.region_grow(image, points, threshold=45 / 255))))
 
     crop, crop_labels = cells(small, n_small, seed=1)
     crop_pts = weak.click_points(crop_labels)
     t0 = time.perf_counter()
-    exact = weak.region_grow(crop, crop_pts, threshold=30, batch=0)
+    exact = weak.region_grow(crop, crop_pts, threshold=30 / 255, batch=0)
     t_exact = time.perf_counter() - t0
-    t_batch = best_of(lambda: weak.region_grow(crop, crop_pts, threshold=30))
-    fast = weak.region_grow(crop, crop_pts, threshold=30)
+    t_batch = best_of(lambda: weak.region_grow(crop, crop_pts, threshold=30 / 255))
+    fast = weak.region_grow(crop, crop_pts, threshold=30 / 255)
     ids = [i + 1 for i in range(len(crop_pts)) if (exact == i + 1).any()]
     dice = [2 * ((exact == i) & (fast == i)).sum() / ((exact == i).sum() + (fast == i).sum())
             for i in ids]
@@ -92,7 +77,7 @@ def main(argv=None):
     for name, t in rows:
         print(f"{name:<50} {t:8.3f} {t / t_flood:8.1f}")
     print(f"\nregion_grow on a {small[0]} x {small[1]} slice, {len(crop_pts)} clicks, "
-          "threshold 30:")
+          "threshold 30/255 of the range:")
     print(f"{'  exact (batch=0)':<50} {t_exact:8.3f}")
     print(f"{'  batched (batch=0.1)':<50} {t_batch:8.3f}")
     print(f"  per-object Dice batched vs exact: mean {np.mean(dice):.3f}, min {np.min(dice):.3f}")

@@ -33,8 +33,7 @@ from ._validate import (as_array, as_binary, as_rng, as_slice, check_finite, che
                         check_ndim, check_numeric, describe)
 
 __all__ = [
-    "TRANSFORMS", "DEFAULT_TRANSFORMS", "DEFAULT_PARAMS",
-    "dihedral", "random_dihedral", "rotate", "shift", "zoom", "brightness_contrast",
+    "TRANSFORMS", "DEFAULT_PARAMS", "dihedral", "rotate", "shift", "zoom", "brightness_contrast",
     "gaussian_noise", "elastic_grid", "elastic_alpha_sigma", "augment_pair", "make_dataset",
 ]
 
@@ -43,7 +42,7 @@ TRANSFORMS = ("dihedral", "rotate", "shift", "zoom", "elastic_grid", "elastic_al
               "intensity", "noise")
 
 #: What `augment_pair` and `make_dataset` apply unless told otherwise.
-DEFAULT_TRANSFORMS = ("dihedral", "rotate", "shift", "zoom", "elastic_grid", "intensity",
+_DEFAULT_TRANSFORMS = ("dihedral", "rotate", "shift", "zoom", "elastic_grid", "intensity",
                       "noise")
 
 #: Strengths used by `augment_pair` (tuned for 256 x 256 tiles normalised to about [0, 1]).
@@ -204,7 +203,7 @@ def _dihedral_each(x, k, inverse):
     return out
 
 
-def random_dihedral(image, mask, *, rng, k=None):
+def _random_dihedral(image, mask, *, rng, k=None):
     """The same random (or given) dihedral transform `k` of image and mask.
 
     Returns
@@ -449,7 +448,7 @@ def _check_params(params):
     return p
 
 
-def augment_pair(image, mask, *, rng, transforms=DEFAULT_TRANSFORMS, **params):
+def augment_pair(image, mask, *, rng, transforms=_DEFAULT_TRANSFORMS, **params):
     """A random combination of paired transforms: image and mask always move together.
 
     Each name in `transforms` is applied with probability ``p``, in the fixed order of
@@ -590,7 +589,7 @@ def make_dataset(images, masks, *, batch_size=8, augment=True, shuffle=True, see
     x, y = _validate_tiles(images, masks)
     batch_size = check_int(batch_size, "batch_size", minimum=1)
     seed = check_int(seed, "seed", minimum=0)
-    transforms = _check_transforms(params.pop("transforms", DEFAULT_TRANSFORMS))
+    transforms = _check_transforms(params.pop("transforms", _DEFAULT_TRANSFORMS))
     _check_params(params)  # fail here, not inside the graph
     n, h, w, _ = x.shape
 

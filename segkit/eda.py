@@ -4,8 +4,8 @@ Introduced in notebook 02. Three questions before any deep learning:
 
 1. Could a single intensity threshold segment the data? (`intensity_histograms`,
    `best_threshold`: the best Dice any threshold reaches.)
-2. How many objects are there per slice, how large? (`objects_per_slice` by connected
-   components, against the naive `humps_per_line` count that a raster scan suggests.)
+2. How many objects are there per slice, how large? (`count_objects` and `compare_counts` by
+   connected components, against the naive count of foreground runs per raster line.)
 3. How similar are neighbouring slices, and which augmentations make them less so?
    (`slice_correlation`, `transformed_correlation`, with Fisher-z confidence intervals whose
    sample size is an *effective* n: pixels are spatially correlated, see `effective_step`.)
@@ -19,13 +19,12 @@ from ._validate import (as_array, as_binary, as_slice, check_finite, check_int, 
                         check_numeric, describe)
 
 __all__ = [
-    "intensity_histograms", "best_threshold", "count_objects", "objects_per_slice",
-    "humps_per_line", "naive_object_count", "compare_counts", "fisher_ci", "correlation_length",
-    "effective_step", "slice_correlation", "transformed_correlation", "CORRELATION_TRANSFORMS",
+    "intensity_histograms", "best_threshold", "count_objects", "compare_counts", "fisher_ci",
+    "effective_step", "slice_correlation", "transformed_correlation",
 ]
 
 #: Transforms `transformed_correlation` applies, and what its `strength` means for each.
-CORRELATION_TRANSFORMS = {
+_CORRELATION_TRANSFORMS = {
     "none": "no change (strength ignored)",
     "flip": "left-right flip (strength ignored)",
     "noise": "Gaussian noise, sigma = strength x the reference slice's standard deviation",
@@ -61,7 +60,7 @@ def _pair(images, masks):
 
 def _slice(x, name):
     """A 2-D binary slice from ``(H, W)`` or ``(H, W, 1)``."""
-    return as_slice(as_binary(x, name), name, hint="for a stack use objects_per_slice")
+    return as_slice(as_binary(x, name), name, hint="for a stack use _objects_per_slice")
 
 
 def _edges(x, bins):
@@ -182,7 +181,7 @@ def count_objects(mask, *, connectivity=2):
     return int(n), areas
 
 
-def objects_per_slice(masks, *, connectivity=2):
+def _objects_per_slice(masks, *, connectivity=2):
     """Objects per slice and all object areas of a stack, by connected components.
 
     Returns
@@ -200,7 +199,7 @@ def objects_per_slice(masks, *, connectivity=2):
     return np.array(counts, dtype=int), np.concatenate(areas) if areas else np.zeros(0, int)
 
 
-def humps_per_line(mask, *, axis=1):
+def _humps_per_line(mask, *, axis=1):
     """Foreground runs ("humps" of the line profile) on every raster line of a 2-D mask.
 
     Parameters
@@ -211,7 +210,7 @@ def humps_per_line(mask, *, axis=1):
 
     Examples
     --------
-    >>> humps_per_line(np.array([[1, 0, 1, 1, 0, 1], [0, 0, 0, 0, 0, 0]])).tolist()
+    >>> _humps_per_line(np.array([[1, 0, 1, 1, 0, 1], [0, 0, 0, 0, 0, 0]])).tolist()
     [3, 0]
     """
     m = _slice(mask, "mask")
@@ -222,7 +221,7 @@ def humps_per_line(mask, *, axis=1):
     return (rising.sum(axis=1) + m[:, 0]).astype(int)
 
 
-def naive_object_count(mask, *, axis=1):
+def _naive_object_count(mask, *, axis=1):
     """The raster-scan guess: the most humps seen on any one line.
 
     It undercounts objects that never share a line (one above the other) and overcounts an
@@ -232,13 +231,13 @@ def naive_object_count(mask, *, axis=1):
     Examples
     --------
     >>> stacked = np.zeros((5, 3), int); stacked[0, 1] = stacked[3, 1] = 1
-    >>> naive_object_count(stacked), count_objects(stacked)[0]
+    >>> _naive_object_count(stacked), count_objects(stacked)[0]
     (1, 2)
     >>> u = np.array([[1, 0, 1], [1, 0, 1], [1, 1, 1]])
-    >>> naive_object_count(u), count_objects(u)[0]
+    >>> _naive_object_count(u), count_objects(u)[0]
     (2, 1)
     """
-    return int(humps_per_line(mask, axis=axis).max(initial=0))
+    return int(_humps_per_line(mask, axis=axis).max(initial=0))
 
 
 def compare_counts(masks, *, connectivity=2):
@@ -251,8 +250,8 @@ def compare_counts(masks, *, connectivity=2):
         they differ), ``areas`` (all component areas).
     """
     y = as_binary(_stack(masks, "masks"), "masks")
-    comp, areas = objects_per_slice(y, connectivity=connectivity)
-    naive = np.array([naive_object_count(s) for s in y], dtype=int)
+    comp, areas = _objects_per_slice(y, connectivity=connectivity)
+    naive = np.array([_naive_object_count(s) for s in y], dtype=int)
     return {"components": comp, "naive": naive, "disagree": np.flatnonzero(comp != naive),
             "areas": areas}
 
@@ -318,7 +317,7 @@ def _autocorrelation(image):
     return (out[0][:m] + out[1][:m]) / 2
 
 
-def correlation_length(image, *, threshold=0.1):
+def _correlation_length(image, *, threshold=0.1):
     """The lag (pixels) at which an image's autocorrelation first falls below `threshold`.
 
     Pixels closer than this are strongly correlated, so they are not independent samples.
@@ -337,7 +336,7 @@ def correlation_length(image, *, threshold=0.1):
     Examples
     --------
     >>> rng = np.random.default_rng(0)
-    >>> correlation_length(rng.random((64, 64)))  # white noise: neighbours independent
+    >>> _correlation_length(rng.random((64, 64)))  # white noise: neighbours independent
     1
     """
     x = check_finite(check_numeric(as_array(image, "image"), "image"), "image")
@@ -354,7 +353,7 @@ def correlation_length(image, *, threshold=0.1):
 def effective_step(stack, *, reference=0, threshold=0.1):
     """Grid spacing for roughly independent pixels: the reference slice's correlation length."""
     x = _stack(stack, "stack")
-    return correlation_length(x[reference], threshold=threshold)
+    return _correlation_length(x[reference], threshold=threshold)
 
 
 def _pearson(a, b):
@@ -416,9 +415,12 @@ def transformed_correlation(stack, *, transform, strength=0.0, reference=0, seed
     """`slice_correlation` after transforming every slice but the reference.
 
     Asks which augmentations make a training slice less like its neighbours (which may sit on
-    the other side of a train/validation split). The transforms are those of
-    `CORRELATION_TRANSFORMS`; `strength` means what that table says. The effective n is the
-    untransformed reference's, so curves are comparable.
+    the other side of a train/validation split). `transform` is ``"none"``, ``"flip"``
+    (left-right; strength ignored), ``"noise"`` (Gaussian, sigma = strength x the reference
+    slice's standard deviation), ``"elastic_grid"`` (elasticdeform B-spline grid, 3 x 3
+    points, sigma = strength pixels) or ``"elastic_alpha_sigma"`` (Simard field, alpha =
+    strength pixels, sigma = 8 pixels). The effective n is the untransformed reference's, so
+    curves are comparable.
 
     Examples
     --------
@@ -429,9 +431,9 @@ def transformed_correlation(stack, *, transform, strength=0.0, reference=0, seed
     """
     from . import augment
 
-    if transform not in CORRELATION_TRANSFORMS:
+    if transform not in _CORRELATION_TRANSFORMS:
         raise ValueError(
-            f"`transform` must be one of {', '.join(map(repr, CORRELATION_TRANSFORMS))}, "
+            f"`transform` must be one of {', '.join(map(repr, _CORRELATION_TRANSFORMS))}, "
             f"got {transform!r}"
         )
     x = _stack(stack, "stack")

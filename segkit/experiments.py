@@ -330,7 +330,7 @@ def compare_transforms(train_data, val_data, *, transforms=("none", "all"), epoc
     from . import augment, models
     from .train import train
 
-    experiments = _transform_sets(transforms, augment.DEFAULT_TRANSFORMS)
+    experiments = _transform_sets(transforms, augment._DEFAULT_TRANSFORMS)
     for _, names in experiments:  # every name is checked before the first training
         if names:
             augment._check_transforms(names)
@@ -348,7 +348,7 @@ def compare_transforms(train_data, val_data, *, transforms=("none", "all"), epoc
                                       progress=progress):
             model.set_weights(weights0)
             ds = augment.make_dataset(*train_data, batch_size=batch_size, augment=bool(names),
-                                      seed=seed, transforms=names or augment.DEFAULT_TRANSFORMS,
+                                      seed=seed, transforms=names or augment._DEFAULT_TRANSFORMS,
                                       **params)
             hist = train(model, ds, val_ds, epochs=epochs, loss="bce", seed=seed,
                          restore_best=False, metrics=[], verbose=0)

@@ -16,8 +16,9 @@ from ._validate import (check_choice, as_array, as_binary, check_finite, check_i
                         check_numeric, describe)
 
 __all__ = [
-    "read_stack", "read_mask", "read_pair", "write_stack", "to_nhwc", "Normalization",
-    "tile", "untile", "tile_grid", "object_tiles", "split_blocks", "neighbour_leakage", "save_npz", "load_npz", "atomic_path",
+    "read_stack", "read_mask", "read_pair", "write_stack", "to_nhwc", "Normalization", "tile",
+    "untile", "object_tiles", "split_blocks", "neighbour_leakage", "save_npz", "load_npz",
+    "atomic_path",
 ]
 
 
@@ -296,7 +297,7 @@ class Normalization:
 
 
 # ----------------------------------------------------------------------------- tiling
-def tile_grid(shape, size):
+def _tile_grid(shape, size):
     """Rows and columns of tiles `tile` cuts from slices of `shape` ``(..., H, W, ...)``."""
     h, w = shape
     return -(-h // size), -(-w // size)
@@ -331,7 +332,7 @@ def tile(stack, size, *, pad_mode="reflect"):
     size = check_int(size, "size", minimum=1)
     x = to_nhwc(stack, "stack")
     n, h, w, c = x.shape
-    rows, cols = tile_grid((h, w), size)
+    rows, cols = _tile_grid((h, w), size)
     ph, pw = rows * size - h, cols * size - w
     if ph or pw:
         if pad_mode == "reflect" and (ph >= h or pw >= w):
@@ -413,7 +414,7 @@ def untile(tiles, shape):
         raise ValueError(f"`shape` must be (H, W), (N, H, W) or (N, H, W, C), got {shape}")
     # read `shape` with exactly the layout rules `tile` used (via to_nhwc), at no memory cost
     n, h, w, _ = to_nhwc(np.broadcast_to(np.uint8(0), shape), "shape").shape
-    rows, cols = tile_grid((h, w), size)
+    rows, cols = _tile_grid((h, w), size)
     if k != n * rows * cols:
         raise ValueError(
             f"`tiles` holds {k} tiles of {size}x{size}, but `shape` {shape} needs "

@@ -1,23 +1,18 @@
 """Particle statistics from label images: per-object tables, size and shape histograms, the
 radial distribution function of object centroids, and predicted-against-true comparisons.
 
-Introduced in notebook 08. pandas is not a dependency: a table is a ``dict`` of equally long
-1-D NumPy arrays (``{"area": array([...]), ...}``), which ``pandas.DataFrame(table)`` takes as is
-when pandas is around, and `write_csv` writes (atomically) when it is not.
+Introduced in notebook 08. A table is a `pandas.DataFrame` with one row per object:
+summarise it with pandas (``table["area"].median()``) and save it with ``to_csv``.
 """
 
-import csv
-import math
 
 import numpy as np
 
 from ._validate import (as_array, as_label_stack, check_finite, check_int, check_numeric,
-                        check_real, describe)
-from .io import atomic_path
+                        check_real)
 
 __all__ = [
-    "object_table", "centroids", "histogram_pair", "cosine_distance", "rdf",
-    "compare_distributions", "summarize", "write_csv",
+    "object_table", "histogram_pair", "cosine_distance", "rdf", "compare_distributions",
 ]
 
 _SHAPE_COLUMNS = ("area", "equivalent_diameter", "perimeter", "major_axis", "minor_axis",
@@ -53,23 +48,29 @@ def object_table(labels, image=None, *, pixel_size=1.0, min_area=0, exclude_bord
 
     Returns
     -------
-    dict of str to 1-D ndarray
-        ``slice`` (stack index, 0 for a 2-D image), ``label``, ``centroid_y``, ``centroid_x``,
+    pandas.DataFrame
+        One row per kept object; columns ``slice`` (stack index, 0 for a 2-D image), ``label``, ``centroid_y``, ``centroid_x``,
         ``area``, ``equivalent_diameter`` (of the circle of equal area), ``perimeter``
         (scikit-image's 4-connected estimate), ``major_axis``, ``minor_axis`` (of the ellipse
         with the same second moments), ``aspect_ratio`` (major / minor; inf for a one-pixel-wide
         line), ``solidity`` (area / convex-hull area), ``skeleton_length`` (number of pixels
         of the 2-D skeleton times `pixel_size`) and, with `image`, ``intensity_min``,
-        ``intensity_mean``, ``intensity_max``. Every array has one entry per kept object.
+        ``intensity_mean``, ``intensity_max``. Summarise it with pandas
+        (``table[["area", "aspect_ratio"]].median()``) and save it with
+        ``table.to_csv(path, index=False)``.
 
     Examples
     --------
     >>> lab = np.zeros((20, 20), np.int32)
     >>> lab[5:15, 5:15] = 1
     >>> t = object_table(lab, pixel_size=2.0)
-    >>> float(t["area"][0]), float(t["aspect_ratio"][0]), float(t["solidity"][0])
-    (400.0, 1.0, 1.0)
+    >>> t[["area", "aspect_ratio", "solidity"]].iloc[0].tolist()
+    [400.0, 1.0, 1.0]
+    >>> object_table(np.zeros((4, 4), int)).shape  # nothing to measure: no rows, all columns
+    (0, 12)
     """
+    import pandas as pd
+
     from skimage.measure import regionprops_table
     from skimage.morphology import skeletonize
     from skimage.segmentation import clear_border
@@ -125,10 +126,10 @@ def object_table(labels, image=None, *, pixel_size=1.0, min_area=0, exclude_bord
     for k, parts in cols.items():
         dtype = np.int64 if k in ("slice", "label") else np.float64
         out[k] = np.concatenate(parts).astype(dtype) if parts else np.empty(0, dtype)
-    return out
+    return pd.DataFrame(out)
 
 
-def centroids(labels, *, pixel_size=1.0):
+def _centroids(labels, *, pixel_size=1.0):
     """Centroids of every object (border objects included), per slice.
 
     Returns
@@ -139,7 +140,7 @@ def centroids(labels, *, pixel_size=1.0):
     Examples
     --------
     >>> lab = np.array([[1, 1, 0, 2]])
-    >>> centroids(lab)[0].tolist()
+    >>> _centroids(lab)[0].tolist()
     [[0.0, 0.5], [0.0, 3.0]]
     """
     from scipy import ndimage as ndi
@@ -222,9 +223,9 @@ def cosine_distance(h_a, h_b):
 
 # ----------------------------------------------------------------------------- RDF
 def rdf(labels, *, r_max=None, bins=20, pixel_size=1.0):
-    """Radial distribution function g(r) of the object centroids.
+    """Radial distribution function g(r) of the object _centroids.
 
-    ``g(r)`` is the density of centroids at distance r from a centroid, relative to the
+    ``g(r)`` is the density of _centroids at distance r from a centroid, relative to the
     density of a uniformly random (Poisson) arrangement: 1 means no correlation, 0 an
     excluded distance (objects cannot overlap), a peak the typical neighbour spacing.
 
@@ -234,7 +235,7 @@ def rdf(labels, *, r_max=None, bins=20, pixel_size=1.0):
     *translation correction* of Ohser and Stoyan), which makes the estimate unbiased for a
     stationary pattern in a rectangular window. The weights grow as r approaches the image
     side, so `r_max` defaults to a quarter of the shorter side. All objects count,
-    including those that touch the border (their centroids are still real positions).
+    including those that touch the border (their _centroids are still real positions).
     In a stack, the pairs of all slices are pooled.
 
     Parameters
@@ -273,7 +274,7 @@ def rdf(labels, *, r_max=None, bins=20, pixel_size=1.0):
     edges = np.linspace(0.0, r_max, bins + 1)
     num = np.zeros(bins)
     pairs = 0.0
-    for c in centroids(lab, pixel_size=p):
+    for c in _centroids(lab, pixel_size=p):
         n = c.shape[0]
         if n < 2:
             continue
@@ -331,84 +332,3 @@ def compare_distributions(true_labels, pred_labels, *, pixel_size=1.0, min_area=
     out["n_true"] = int(tt["area"].size)
     out["n_pred"] = int(tp["area"].size)
     return out
-
-
-# ----------------------------------------------------------------------------- summary
-_STATISTICS = {"median": np.median, "mean": np.mean}
-
-
-def summarize(table, *, columns=("area", "equivalent_diameter", "aspect_ratio"),
-              statistic="median"):
-    """One number per column of an `object_table`: its median (or mean) over the objects.
-
-    An empty table (no object measured, e.g. a network that predicts nothing yet) gives
-    NaN for every column, without NumPy's "Mean of empty slice" warning; ``count`` says why.
-
-    Parameters
-    ----------
-    table : dict of str to 1-D ndarray
-        As returned by `object_table`.
-    columns : sequence of str
-        Columns to summarise.
-    statistic : {"median", "mean"}
-
-    Returns
-    -------
-    dict
-        ``count`` (number of objects, int), then one float per column.
-
-    Examples
-    --------
-    >>> t = {"area": np.array([4.0, 9.0, 25.0]), "aspect_ratio": np.array([1.0, 1.0, 2.0])}
-    >>> summarize(t, columns=["area", "aspect_ratio"])
-    {'count': 3, 'area': 9.0, 'aspect_ratio': 1.0}
-    >>> summarize({"area": np.empty(0)}, columns=["area"])
-    {'count': 0, 'area': nan}
-    """
-    if not isinstance(table, dict) or not table:
-        raise TypeError(f"`table` must be a non-empty dict of 1-D arrays (an object_table), "
-                        f"got {describe(table)}")
-    if isinstance(columns, str):
-        columns = [columns]
-    missing = [c for c in columns if c not in table]
-    if missing:
-        raise ValueError(f"`columns` must name columns of `table` {sorted(table)}, got "
-                         f"{missing}")
-    if statistic not in _STATISTICS:
-        raise ValueError(f"`statistic` must be one of {sorted(_STATISTICS)}, got {statistic!r}")
-    cols = {c: np.asarray(table[c], float).ravel() for c in columns}
-    lengths = {np.asarray(v).size for v in table.values()}
-    if len(lengths) != 1:
-        raise ValueError(f"`table` columns must have one length, got "
-                         f"{ {k: np.asarray(v).size for k, v in table.items()} }")
-    count = lengths.pop()
-    out = {"count": int(count)}
-    for c, v in cols.items():
-        out[c] = float(_STATISTICS[statistic](v)) if v.size else math.nan
-    return out
-
-
-# ----------------------------------------------------------------------------- export
-def write_csv(table, path):
-    """Write a table (dict of equally long 1-D arrays) as CSV, atomically.
-
-    Returns
-    -------
-    pathlib.Path
-    """
-    if not isinstance(table, dict) or not table:
-        raise TypeError(f"`table` must be a non-empty dict of 1-D arrays, got {describe(table)}")
-    cols = {k: np.asarray(v).ravel() for k, v in table.items()}
-    lengths = {k: v.size for k, v in cols.items()}
-    if len(set(lengths.values())) != 1:
-        raise ValueError(f"`table` columns must have one length, got {lengths}")
-    from pathlib import Path
-
-    path = Path(path)
-    with atomic_path(path) as tmp:
-        with open(tmp, "w", newline="") as f:
-            wr = csv.writer(f)
-            wr.writerow(list(cols))
-            for row in zip(*(v.tolist() for v in cols.values())):
-                wr.writerow(row)
-    return path

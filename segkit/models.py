@@ -29,18 +29,18 @@ from keras import layers, ops
 from ._validate import check_int, check_real
 
 __all__ = [
-    "unet", "segnet", "distance_unet", "nearest_valid_size", "size_divisor",
-    "MaxPoolingWithArgmax2D", "MaxUnpooling2D", "MCDropout", "load_model",
+    "unet", "segnet", "distance_unet", "size_divisor", "MaxPoolingWithArgmax2D",
+    "MaxUnpooling2D", "MCDropout", "load_model",
 ]
 
 
 # ----------------------------------------------------------------------------- input sizes
-def nearest_valid_size(size, divisor):
+def _nearest_valid_size(size, divisor):
     """The multiple of `divisor` nearest to `size` (the larger one on a tie, never 0).
 
     Examples
     --------
-    >>> nearest_valid_size(300, 16), nearest_valid_size(8, 16), nearest_valid_size(24, 16)
+    >>> _nearest_valid_size(300, 16), _nearest_valid_size(8, 16), _nearest_valid_size(24, 16)
     (304, 16, 32)
     """
     size = check_int(size, "size", minimum=1)
@@ -99,7 +99,7 @@ def check_input_size(shape, divisor, *, name="input_shape"):
         if side % divisor:
             raise ValueError(
                 f"`{name}` {shape}: {label} {side} is not a multiple of {divisor}{how}; "
-                f"the nearest valid size is {nearest_valid_size(side, divisor)}"
+                f"the nearest valid size is {_nearest_valid_size(side, divisor)}"
             )
 
 

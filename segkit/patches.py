@@ -25,8 +25,8 @@ from ._validate import (as_array, as_binary, as_rng, as_stack, check_int, check_
                         check_real, describe)
 
 __all__ = [
-    "DEFAULT_SCALES", "scale_pyramid", "extract_patches", "sample_pixels",
-    "patch_classifier", "training_set", "predict_patch_classifier",
+    "DEFAULT_SCALES", "scale_pyramid", "extract_patches", "patch_classifier", "training_set",
+    "predict_patch_classifier",
 ]
 
 DEFAULT_SCALES = (1, 3, 9, 27)
@@ -132,7 +132,7 @@ def extract_patches(pyramid, rows, cols, *, scales=DEFAULT_SCALES, size=25):
 
 
 # ----------------------------------------------------------------------------- sampling
-def sample_pixels(labels, *, fraction, aoi=None, balanced=True, rng=None):
+def _sample_pixels(labels, *, fraction, aoi=None, balanced=True, rng=None):
     """Pick training pixels from one labelled image.
 
     Parameters
@@ -154,7 +154,7 @@ def sample_pixels(labels, *, fraction, aoi=None, balanced=True, rng=None):
     Examples
     --------
     >>> lab = np.zeros((10, 10), int); lab[:2] = 1  # 20 inside, 80 outside
-    >>> r, c = sample_pixels(lab, fraction=0.2, rng=0)
+    >>> r, c = _sample_pixels(lab, fraction=0.2, rng=0)
     >>> r.size, int((lab[r, c] > 0).sum())
     (20, 10)
     """
@@ -319,7 +319,7 @@ def training_set(model, image, labels, *, fraction, scales=DEFAULT_SCALES, aoi=N
     labels : (H, W) int ndarray
         Instance labels (the distance targets need the instances).
     fraction : float
-        Fraction of the (area-of-interest) pixels used for training (`sample_pixels`).
+        Fraction of the (area-of-interest) pixels used for training.
     scales : sequence of int
         One per input channel of `model`.
     aoi : (H, W) bool ndarray, optional
@@ -356,7 +356,7 @@ def training_set(model, image, labels, *, fraction, scales=DEFAULT_SCALES, aoi=N
                          f"(shape {img.shape})")
     cap = float(model.get_layer("dist").scale)
     dist_map = distance_targets(lab, cap=cap)
-    rows, cols = sample_pixels(lab, fraction=fraction, aoi=aoi, balanced=balanced, rng=rng)
+    rows, cols = _sample_pixels(lab, fraction=fraction, aoi=aoi, balanced=balanced, rng=rng)
     x = extract_patches(scale_pyramid(img, scales=scales, size=size), rows, cols,
                         scales=scales, size=size)
     y = {"prob": (lab[rows, cols] > 0).astype(np.float32)[:, None],

@@ -43,9 +43,8 @@ from ._validate import (as_array, as_rng, check_choice, check_finite, check_int,
                         check_numeric, check_real, describe)
 
 __all__ = [
-    "binarize_borders", "flood_fill_steps", "flood_fill_labels", "region_grow",
-    "click_points", "read_points", "EM_RECIPE", "local_threshold", "clicks_from_masks",
-    "em_weak_labels",
+    "flood_fill_steps", "flood_fill_labels", "region_grow", "click_points", "read_points",
+    "EM_RECIPE", "local_threshold", "clicks_from_masks", "em_weak_labels",
 ]
 
 
@@ -177,7 +176,7 @@ def _border_slice(sl, t, sigma, dark_borders):
     return sl <= t if dark_borders else sl > t
 
 
-def binarize_borders(image, *, threshold=None, sigma=1.0, dark_borders=True):
+def _binarize_borders(image, *, threshold=None, sigma=1.0, dark_borders=True):
     """Step 1 of the recipe: which pixels are border (membrane), slice by slice.
 
     Parameters
@@ -211,10 +210,10 @@ def binarize_borders(image, *, threshold=None, sigma=1.0, dark_borders=True):
     Examples
     --------
     >>> img = np.full((5, 5), 200, np.uint8); img[2] = 20
-    >>> binarize_borders(img, sigma=0).sum(axis=1).tolist()
+    >>> _binarize_borders(img, sigma=0).sum(axis=1).tolist()
     [0, 0, 5, 0, 0]
-    >>> bool((binarize_borders(img * np.uint16(257), threshold=0.5, sigma=0)
-    ...       == binarize_borders(img / 255, threshold=0.5, sigma=0)).all())
+    >>> bool((_binarize_borders(img * np.uint16(257), threshold=0.5, sigma=0)
+    ...       == _binarize_borders(img / 255, threshold=0.5, sigma=0)).all())
     True
     """
     stack, single = _as_stack(image)
@@ -269,7 +268,7 @@ def flood_fill_steps(image, points, *, threshold=None, sigma=1.0, closing_radius
                      max_size=None, dark_borders=True, gap_closing="dilation"):
     """The flood-fill recipe with every intermediate image, for one figure per step.
 
-    1. ``binarised``: membranes vs the rest, after a light smoothing (`binarize_borders`).
+    1. ``binarised``: membranes vs the rest, after a light smoothing.
     2. ``skeleton``: the membranes thinned to one-pixel lines
        (`skimage.morphology.skeletonize`), so the fill reaches the middle of each membrane.
     3. ``closed``: the gaps of the skeleton closed with a disk of radius `closing_radius`:
@@ -290,11 +289,11 @@ def flood_fill_steps(image, points, *, threshold=None, sigma=1.0, closing_radius
     points : (P, 2) or (P, 3) array_like of int
         ``(row, col)`` clicks for a slice, ``(z, row, col)`` for a stack.
     threshold : float, ndarray or None
-        Binarisation threshold (`binarize_borders`): None is Otsu per slice; a number in
+        Binarisation threshold (step 1): None is Otsu per slice; a number in
         [0, 1] is a fraction of the image's intensity range; an array shaped like `image` is
         a threshold per pixel in the image's units, e.g. from `local_threshold`.
     sigma : float
-        Smoothing before the binarisation (`binarize_borders`).
+        Smoothing before the binarisation (step 1).
     closing_radius : int
         Radius of the disk that closes the gaps of the skeleton; 0 skips the step.
     max_size : int or None
@@ -337,7 +336,7 @@ def flood_fill_steps(image, points, *, threshold=None, sigma=1.0, closing_radius
     if gap_closing not in ("dilation", "closing"):
         raise ValueError(f"`gap_closing` must be 'dilation' or 'closing', got {gap_closing!r}")
     pts, keep = _as_points(points, stack.shape, single)
-    binarised = binarize_borders(stack, threshold=threshold, sigma=sigma,
+    binarised = _binarize_borders(stack, threshold=threshold, sigma=sigma,
                                  dark_borders=dark_borders)
     for z in np.flatnonzero(~binarised.reshape(len(stack), -1).any(axis=1)):
         where = "`image`" if single else f"slice {z} of `image`"
@@ -460,7 +459,7 @@ def region_grow(image, points, *, threshold, sigma=0.0, max_size=None, batch=0.1
     border_threshold : None, "otsu", float in [0, 1] or ndarray
         None (the default): no check, every click grows a region. Otherwise a click at or
         below this level (above it with ``dark_borders=False``), after the light smoothing
-        of `binarize_borders`, counts as on a border pixel and produces no region, with a
+        of the flood fill's step 1, counts as on a border pixel and produces no region, with a
         warning: ``"otsu"`` picks the level per slice with Otsu's method; a number is a
         fraction of the image's intensity range; an array is a per-pixel level in the
         image's units. With ``"otsu"``, a constant slice has no border: a warning says so
@@ -831,7 +830,7 @@ def local_threshold(image, *, block_size=41, offset=3 / 255):
 
     `skimage.filters.threshold_local` slice by slice, for images whose brightness varies
     too much for one global threshold (EM cytoplasm). Pass the result as `threshold` to
-    `flood_fill_labels` or `binarize_borders`: a pixel darker than its neighbourhood by more
+    `flood_fill_labels` (step 1 of `flood_fill_steps`): a pixel darker than its neighbourhood by more
     than `offset` counts as border.
 
     Parameters
@@ -848,7 +847,7 @@ def local_threshold(image, *, block_size=41, offset=3 / 255):
     Returns
     -------
     float32 ndarray shaped like `image` (``(K, M, N)`` for a ``(K, M, N, 1)`` stack)
-        In the image's own units, as `binarize_borders` expects of a per-pixel threshold.
+        In the image's own units, as the flood fill expects of a per-pixel threshold.
 
     Examples
     --------

@@ -23,7 +23,7 @@ def _labels(size=32):
 
 
 PAIR_TRANSFORMS = {
-    "dihedral": lambda i, m, rng: A.random_dihedral(i, m, rng=rng),
+    "dihedral": lambda i, m, rng: A._random_dihedral(i, m, rng=rng),
     "rotate": lambda i, m, rng: A.rotate(i, m, angle=23.0),
     "shift": lambda i, m, rng: A.shift(i, m, offset=(2.5, -3.0)),
     "zoom": lambda i, m, rng: A.zoom(i, m, factor=1.2),

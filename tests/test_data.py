@@ -15,12 +15,12 @@ import numpy as np
 import pytest
 from scipy import ndimage as ndi
 
-from segkit import data, io
+from segkit import data, io, synthetic
 
 
 @pytest.fixture(scope="module")
 def volume():
-    return data.make_em_volume(8, (192, 256), seed=3)
+    return synthetic.make_em_volume(8, (192, 256), seed=3)
 
 
 # ----------------------------------------------------------------------------- EM volume
@@ -29,15 +29,15 @@ def test_em_volume_shapes_dtypes_and_determinism(volume):
     assert images.shape == masks.shape == (8, 192, 256)
     assert images.dtype == masks.dtype == np.uint8
     assert set(np.unique(masks).tolist()) == {0, 1}
-    again_i, again_m = data.make_em_volume(8, (192, 256), seed=3)
+    again_i, again_m = synthetic.make_em_volume(8, (192, 256), seed=3)
     np.testing.assert_array_equal(images, again_i)
     np.testing.assert_array_equal(masks, again_m)
-    other_i, _ = data.make_em_volume(8, (192, 256), seed=4)
+    other_i, _ = synthetic.make_em_volume(8, (192, 256), seed=4)
     assert not np.array_equal(images, other_i)
 
 
 def test_em_volume_looks_like_em_data():
-    images, masks = data.make_em_volume(6, (384, 512), seed=0)
+    images, masks = synthetic.make_em_volume(6, (384, 512), seed=0)
     fg = masks.mean()
     assert 0.02 < fg < 0.15  # mitochondria are a minority class, as in the EPFL stacks
     # mitochondria are darker on average ...
@@ -49,7 +49,7 @@ def test_em_volume_looks_like_em_data():
 
 
 def test_em_volume_neighbouring_slices_correlate_more_than_distant_ones():
-    images, masks = data.make_em_volume(12, (192, 256), seed=1)
+    images, masks = synthetic.make_em_volume(12, (192, 256), seed=1)
     flat = images.reshape(len(images), -1).astype(float)
     r = [np.corrcoef(flat[0], flat[k])[0, 1] for k in range(12)]
     assert r[1] > 0.3 and r[1] > r[11] + 0.15
@@ -60,31 +60,31 @@ def test_em_volume_neighbouring_slices_correlate_more_than_distant_ones():
 
 def test_em_volume_bad_input():
     with pytest.raises(ValueError, match=r"`n_slices` must be >= 1, got 0"):
-        data.make_em_volume(0, (64, 64))
+        synthetic.make_em_volume(0, (64, 64))
     with pytest.raises(ValueError, match=r"`shape` must be \(height, width\)"):
-        data.make_em_volume(2, (64,))
+        synthetic.make_em_volume(2, (64,))
     with pytest.raises(TypeError, match=r"`seed` must be an int seed"):
-        data.make_em_volume(2, (64, 64), seed="a")
+        synthetic.make_em_volume(2, (64, 64), seed="a")
 
 
 # ----------------------------------------------------------------------------- other generators
 def test_touching_particles_touch_and_are_labelled():
-    images, labels = data.make_touching_particles(2, (128, 128), seed=0, n_particles=20)
+    images, labels = synthetic.make_touching_particles(2, (128, 128), seed=0, n_particles=20)
     assert images.shape == labels.shape == (2, 128, 128) and labels.dtype == np.int32
     for lab in labels:
         k = lab.max()
         assert set(np.unique(lab).tolist()) == set(range(k + 1))
         merged = ndi.label(lab > 0)[1]
         assert merged < k  # some particles touch, so connected components merge them
-    again = data.make_touching_particles(2, (128, 128), seed=0, n_particles=20)
+    again = synthetic.make_touching_particles(2, (128, 128), seed=0, n_particles=20)
     np.testing.assert_array_equal(labels, again[1])
 
 
 @pytest.fixture(scope="module")
 def particles_with_distractors():
     kw = dict(seed=3, n_particles=12)
-    clean = data.make_touching_particles(3, (128, 128), **kw)
-    dirty = data.make_touching_particles(3, (128, 128), distractors=4, return_distractors=True,
+    clean = synthetic.make_touching_particles(3, (128, 128), **kw)
+    dirty = synthetic.make_touching_particles(3, (128, 128), distractors=4, return_distractors=True,
                                          **kw)
     return clean, dirty
 
@@ -111,19 +111,19 @@ def test_distractors_are_background_and_leave_particles_alone(particles_with_dis
 
 def test_distractors_are_deterministic_and_follow_the_seed(particles_with_distractors):
     _, (images_d, labels_d, debris) = particles_with_distractors
-    again = data.make_touching_particles(3, (128, 128), seed=3, n_particles=12, distractors=4,
+    again = synthetic.make_touching_particles(3, (128, 128), seed=3, n_particles=12, distractors=4,
                                          return_distractors=True)
     for a, b in zip((images_d, labels_d, debris), again):
         np.testing.assert_array_equal(a, b)
-    other = data.make_touching_particles(3, (128, 128), seed=4, n_particles=12, distractors=4,
+    other = synthetic.make_touching_particles(3, (128, 128), seed=4, n_particles=12, distractors=4,
                                          return_distractors=True)
     assert not np.array_equal(other[2], debris)
 
 
-@pytest.mark.parametrize("kind", data.DISTRACTOR_KINDS)
+@pytest.mark.parametrize("kind", synthetic._DISTRACTOR_KINDS)
 def test_each_distractor_kind(kind):
-    images, labels = data.make_touching_particles(1, (96, 96), seed=0, n_particles=4)
-    images_d, labels_d, debris = data.make_touching_particles(
+    images, labels = synthetic.make_touching_particles(1, (96, 96), seed=0, n_particles=4)
+    images_d, labels_d, debris = synthetic.make_touching_particles(
         1, (96, 96), seed=0, n_particles=4, distractors=2, distractor_kinds=[kind],
         return_distractors=True)
     np.testing.assert_array_equal(labels_d, labels)
@@ -134,16 +134,16 @@ def test_each_distractor_kind(kind):
 
 
 def test_no_distractors_by_default_and_none_without_room():
-    plain = data.make_touching_particles(1, (64, 64), seed=0, n_particles=5)
-    images, labels, debris = data.make_touching_particles(1, (64, 64), seed=0, n_particles=5,
+    plain = synthetic.make_touching_particles(1, (64, 64), seed=0, n_particles=5)
+    images, labels, debris = synthetic.make_touching_particles(1, (64, 64), seed=0, n_particles=5,
                                                           return_distractors=True)
     np.testing.assert_array_equal(images, plain[0])
     assert not debris.any()
     # a crowded image has no room: fewer distractors (here none), nothing else changes
-    crowded = data.make_touching_particles(1, (32, 32), seed=0, n_particles=30, radius=(8, 9),
+    crowded = synthetic.make_touching_particles(1, (32, 32), seed=0, n_particles=30, radius=(8, 9),
                                            distractors=3, return_distractors=True)
     assert not crowded[2].any()
-    np.testing.assert_array_equal(crowded[1], data.make_touching_particles(
+    np.testing.assert_array_equal(crowded[1], synthetic.make_touching_particles(
         1, (32, 32), seed=0, n_particles=30, radius=(8, 9))[1])
 
 
@@ -157,11 +157,11 @@ def test_no_distractors_by_default_and_none_without_room():
 ])
 def test_distractors_bad_input(kwargs, exc, match):
     with pytest.raises(exc, match=match):
-        data.make_touching_particles(1, (64, 64), **kwargs)
+        synthetic.make_touching_particles(1, (64, 64), **kwargs)
 
 
 def test_cells_have_membranes_and_centres_inside():
-    images, labels, centres = data.make_cells(2, (128, 128), seed=0, n_cells=12)
+    images, labels, centres = synthetic.make_cells(2, (128, 128), seed=0, n_cells=12)
     assert centres.shape[1] == 3 and len(centres) == labels[0].max() + labels[1].max()
     assert (labels[tuple(centres.T)] > 0).all()
     membrane = labels == 0
@@ -172,41 +172,41 @@ def test_cells_have_membranes_and_centres_inside():
 
 
 def test_cells_gaps_open_the_membrane():
-    closed, labels, _ = data.make_cells(1, (128, 128), seed=5, n_cells=12, gap_rate=0.0)
-    opened, labels2, _ = data.make_cells(1, (128, 128), seed=5, n_cells=12, gap_rate=0.3)
+    closed, labels, _ = synthetic.make_cells(1, (128, 128), seed=5, n_cells=12, gap_rate=0.0)
+    opened, labels2, _ = synthetic.make_cells(1, (128, 128), seed=5, n_cells=12, gap_rate=0.3)
     np.testing.assert_array_equal(labels, labels2)  # gaps change the picture, not the truth
     membrane = labels[0] == 0
     assert opened[0][membrane].mean() > closed[0][membrane].mean() + 5
     with pytest.raises(ValueError, match=r"`gap_rate` must be in \[0, 1\)"):
-        data.make_cells(1, (64, 64), gap_rate=1.5)
+        synthetic.make_cells(1, (64, 64), gap_rate=1.5)
 
 
 # ----------------------------------------------------------------------------- datasets on disk
 def test_write_and_load_synthetic_dataset(tmp_path, monkeypatch):
-    monkeypatch.setitem(data.SYNTHETIC, "tiny", dict(train_slices=3, test_slices=2,
+    monkeypatch.setitem(data._SYNTHETIC, "tiny", dict(train_slices=3, test_slices=2,
                                                      shape=(64, 96), seed=7))
-    paths = data.load_dataset("tiny", root=tmp_path)
+    paths = data._em_files("tiny", root=tmp_path)
     assert sorted(p.name for p in paths.values()) == sorted(f"{k}.tif" for k in data.EM_FILES)
     stacks = data.load_em_stacks("tiny", root=tmp_path)
     (xtr, ytr), (xte, _) = stacks["train"], stacks["test"]
     assert xtr.shape == ytr.shape == (3, 64, 96, 1) and xte.shape == (2, 64, 96, 1)
-    expected, _ = data.make_em_volume(3, (64, 96), seed=7)
+    expected, _ = synthetic.make_em_volume(3, (64, 96), seed=7)
     np.testing.assert_array_equal(xtr[..., 0], expected)
     assert not np.array_equal(xtr[:2], xte)  # train and test are different volumes
     # a second call reuses the files ...
     mtime = paths["training"].stat().st_mtime_ns
-    data.load_dataset("tiny", root=tmp_path)
+    data._em_files("tiny", root=tmp_path)
     assert paths["training"].stat().st_mtime_ns == mtime
     # ... and changed parameters regenerate them
-    monkeypatch.setitem(data.SYNTHETIC, "tiny", dict(train_slices=4, test_slices=2,
+    monkeypatch.setitem(data._SYNTHETIC, "tiny", dict(train_slices=4, test_slices=2,
                                                      shape=(64, 96), seed=7))
     assert data.load_em_stacks("tiny", root=tmp_path)["train"][0].shape[0] == 4
 
 
 def test_incomplete_dataset_is_regenerated(tmp_path, monkeypatch):
-    monkeypatch.setitem(data.SYNTHETIC, "tiny", dict(train_slices=2, test_slices=2,
+    monkeypatch.setitem(data._SYNTHETIC, "tiny", dict(train_slices=2, test_slices=2,
                                                      shape=(32, 32), seed=1))
-    paths = data.load_dataset("tiny", root=tmp_path)
+    paths = data._em_files("tiny", root=tmp_path)
     paths["testing"].write_bytes(b"truncated")  # e.g. a crash or a full disk
     (tmp_path / "tiny" / "segkit-dataset.json").unlink()
     stacks = data.load_em_stacks("tiny", root=tmp_path)
@@ -215,7 +215,7 @@ def test_incomplete_dataset_is_regenerated(tmp_path, monkeypatch):
 
 def test_unknown_dataset_name(tmp_path):
     with pytest.raises(ValueError, match=r"`name` must be a synthetic dataset .* got 'nope'"):
-        data.load_dataset("nope", root=tmp_path)
+        data._em_files("nope", root=tmp_path)
 
 
 # ----------------------------------------------------------------------------- registry + fetch
@@ -224,7 +224,7 @@ def served(tmp_path):
     """Serve a folder of real TIFFs over HTTP on localhost; yield (base_url, folder)."""
     folder = tmp_path / "served"
     folder.mkdir()
-    images, masks = data.make_em_volume(2, (32, 48), seed=9)
+    images, masks = synthetic.make_em_volume(2, (32, 48), seed=9)
     for part in ("training", "testing"):
         io.write_stack(folder / f"{part}.tif", images)
         io.write_stack(folder / f"{part}_groundtruth.tif", masks, mask=True)
@@ -299,7 +299,7 @@ def test_real_registry_is_honest_about_unknown_checksums():
 
 
 def test_manifest_records_parameters(tmp_path):
-    data.write_em_dataset(tmp_path, train_slices=1, test_slices=1, shape=(32, 32), seed=2)
+    data._write_em_dataset(tmp_path, train_slices=1, test_slices=1, shape=(32, 32), seed=2)
     manifest = json.loads((tmp_path / "segkit-dataset.json").read_text())
     assert manifest["train_slices"] == 1 and manifest["shape"] == [32, 32]
 
@@ -490,7 +490,7 @@ def test_a_registry_path_cannot_leave_the_dataset_folder(tmp_path):
 def test_load_dataset_points_real_non_epfl_data_to_load():
     with pytest.raises(ValueError, match=r"'emps' does not have the EPFL layout .* \(read it with "
                                          r"`segkit.data.load`"):
-        data.load_dataset("emps", root="unused")
+        data._em_files("emps", root="unused")
 
 
 # ----------------------------------------------------------------------------- image conventions
@@ -742,4 +742,4 @@ def test_downloads_show_a_progress_bar_when_asked(served, tmp_path, monkeypatch,
     if n_files <= 4:
         assert all(k in err for k in files) and "100%" in err
     else:
-        assert f"downloading local-em: 100%" in err and f"{n_files}/{n_files}" in err
+        assert "downloading local-em: 100%" in err and f"{n_files}/{n_files}" in err

@@ -71,7 +71,7 @@ def test_objects_per_slice_and_areas():
     m[0, 0:2, 0:2] = 1
     m[0, 4:6, 3:6] = 1
     m[1, 2:5, 2:3] = 1
-    counts, areas = eda.objects_per_slice(m[..., None])
+    counts, areas = eda._objects_per_slice(m[..., None])
     assert counts.tolist() == [2, 1]
     assert sorted(areas.tolist()) == [3, 4, 6]
 
@@ -79,19 +79,19 @@ def test_objects_per_slice_and_areas():
 def test_empty_mask_has_no_objects_and_no_humps():
     z = np.zeros((4, 4), bool)
     assert eda.count_objects(z)[0] == 0
-    assert eda.naive_object_count(z) == 0
+    assert eda._naive_object_count(z) == 0
 
 
 def test_humps_count_runs_along_rows_or_columns():
     m = np.array([[1, 1, 0, 1], [0, 0, 0, 0], [1, 0, 1, 0]])
-    assert eda.humps_per_line(m).tolist() == [2, 0, 2]
-    assert eda.humps_per_line(m, axis=0).tolist() == [2, 1, 1, 1]
+    assert eda._humps_per_line(m).tolist() == [2, 0, 2]
+    assert eda._humps_per_line(m, axis=0).tolist() == [2, 1, 1, 1]
 
 
 def test_naive_count_agrees_on_side_by_side_convex_objects():
     m = np.zeros((8, 12), np.uint8)
     m[2:5, 1:3] = m[3:6, 5:7] = m[1:7, 9:11] = 1
-    assert eda.naive_object_count(m) == eda.count_objects(m)[0] == 3
+    assert eda._naive_object_count(m) == eda.count_objects(m)[0] == 3
 
 
 def test_compare_counts_finds_the_failures():
@@ -131,8 +131,8 @@ def test_correlation_length_grows_with_smoothing():
     from scipy.ndimage import gaussian_filter
 
     noise = np.random.default_rng(0).random((64, 64))
-    assert eda.correlation_length(noise) == 1
-    assert eda.correlation_length(gaussian_filter(noise, 4)) > 3
+    assert eda._correlation_length(noise) == 1
+    assert eda._correlation_length(gaussian_filter(noise, 4)) > 3
 
 
 def test_slice_correlation_identical_and_independent_slices():
@@ -190,7 +190,7 @@ def test_transformed_correlation_on_a_subset_of_slices():
      r"`mask` must be a 2-D slice .* got array of shape \(3, 4, 4\)"),
     (lambda: eda.count_objects(np.zeros((4, 4)), connectivity=3), ValueError,
      r"`connectivity` must be 1 or 2"),
-    (lambda: eda.humps_per_line(np.zeros((4, 4)), axis=2), ValueError, r"`axis` must be 0 or 1"),
+    (lambda: eda._humps_per_line(np.zeros((4, 4)), axis=2), ValueError, r"`axis` must be 0 or 1"),
     (lambda: eda.fisher_ci(1.2, 10), ValueError, r"`r` must be correlations in \[-1, 1\]"),
     (lambda: eda.fisher_ci(0.2, 3), ValueError, r"`n` must be > 3"),
     (lambda: eda.slice_correlation(np.zeros((2, 4, 4)), reference=2), ValueError,
@@ -205,7 +205,7 @@ def test_transformed_correlation_on_a_subset_of_slices():
     (lambda: eda.transformed_correlation(np.zeros((2, 4, 4)), transform="noise",
                                          strength=-1.0), ValueError,
      r"`strength` must be a finite number >= 0, got -1.0"),
-    (lambda: eda.correlation_length(np.zeros((4, 4)), threshold=1.5), ValueError,
+    (lambda: eda._correlation_length(np.zeros((4, 4)), threshold=1.5), ValueError,
      r"`threshold` must be in \(0, 1\)"),
 ])
 def test_bad_input(call, exc, match):

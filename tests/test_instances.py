@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from segkit import instances, models
-from segkit.data import make_touching_particles
+from segkit.synthetic import make_touching_particles
 from segkit.metrics import average_precision, seg_score
 from segkit.train import train
 

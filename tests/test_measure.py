@@ -1,6 +1,5 @@
 """Tests of segkit.measure: hand-made label images whose statistics are known on paper."""
 
-import csv
 import math
 
 import numpy as np
@@ -89,7 +88,7 @@ def test_stack_slices_and_empty():
     assert t["slice"].tolist() == [0, 2]
     assert t["area"].tolist() == [100, 16]
     empty = measure.object_table(np.zeros((5, 5), np.uint8))
-    assert all(v.size == 0 for v in empty.values())
+    assert all(empty[c].size == 0 for c in empty.columns)
 
 
 def test_histogram_pair_and_cosine_distance():
@@ -126,7 +125,7 @@ def test_rdf_single_object_is_nan():
 
 
 def test_compare_distributions_identical_and_different():
-    from segkit.data import make_touching_particles
+    from segkit.synthetic import make_touching_particles
 
     _, labels = make_touching_particles(2, (96, 96), seed=1, n_particles=10)
     same = measure.compare_distributions(labels, labels, bins=8, r_max=20, rdf_bins=5)
@@ -138,14 +137,14 @@ def test_compare_distributions_identical_and_different():
     assert diff["area_distance"] > 0 and diff["n_pred"] < diff["n_true"]
 
 
-def test_write_csv_roundtrip(tmp_path):
+def test_object_table_is_a_dataframe_that_saves_as_csv(tmp_path):
+    import pandas as pd
+
     t = measure.object_table(_square(), pixel_size=2)
-    path = measure.write_csv(t, tmp_path / "objects.csv")
-    with open(path, newline="") as f:
-        rows = list(csv.DictReader(f))
-    assert len(rows) == 1 and float(rows[0]["area"]) == 400
-    assert list(rows[0]) == list(t)
-    assert [p.name for p in tmp_path.iterdir()] == ["objects.csv"]  # no temporary left over
+    assert isinstance(t, pd.DataFrame) and len(t) == 1
+    t.to_csv(tmp_path / "objects.csv", index=False)
+    back = pd.read_csv(tmp_path / "objects.csv")
+    assert back.columns.tolist() == t.columns.tolist() and back["area"].tolist() == [400]
 
 
 @pytest.mark.parametrize("labels, exc, match", [
@@ -175,38 +174,21 @@ def test_bad_other_arguments(tmp_path):
         measure.object_table(_square(), min_area=-1)
     with pytest.raises(ValueError, match=r"`r_max` must be > 0 and below"):
         measure.rdf(_square(), r_max=50)
-    with pytest.raises(ValueError, match=r"`table` columns must have one length"):
-        measure.write_csv({"a": [1, 2], "b": [1]}, tmp_path / "x.csv")
 
 
-def test_summarize_medians_and_means():
+def test_medians_and_means_of_the_table():
     stack = np.stack([_square(), _square(4), _square(6)])
     t = measure.object_table(stack, pixel_size=2.0)
-    s = measure.summarize(t)
-    assert s == {"count": 3, "area": 144.0, "equivalent_diameter": pytest.approx(
-        2 * math.sqrt(144 / math.pi)), "aspect_ratio": pytest.approx(1.0)}
-    assert measure.summarize(t, columns="area", statistic="mean") == {
-        "count": 3, "area": pytest.approx((400 + 64 + 144) / 3)}
+    s = t[["area", "equivalent_diameter", "aspect_ratio"]].median()
+    assert len(t) == 3 and s["area"] == 144.0
+    assert s["equivalent_diameter"] == pytest.approx(2 * math.sqrt(144 / math.pi))
+    assert s["aspect_ratio"] == pytest.approx(1.0)
+    assert t["area"].mean() == pytest.approx((400 + 64 + 144) / 3)
 
 
-def test_summarize_empty_table_is_nan_without_warnings():
+def test_empty_table_summarises_to_nan_without_warnings():
     # pytest turns warnings into errors: NumPy's "Mean of empty slice" would fail this test
     empty = measure.object_table(np.zeros((2, 16, 16), np.int32))
-    for statistic in ("median", "mean"):
-        s = measure.summarize(empty, statistic=statistic)
-        assert s["count"] == 0 and all(math.isnan(s[c]) for c in s if c != "count")
-
-
-@pytest.mark.parametrize("kwargs, exc, match", [
-    (dict(table=[1, 2]), TypeError, r"`table` must be a non-empty dict of 1-D arrays"),
-    (dict(table={}), TypeError, r"`table` must be a non-empty dict"),
-    (dict(table={"area": [1.0]}, columns=["size"]), ValueError,
-     r"`columns` must name columns of `table` \['area'\], got \['size'\]"),
-    (dict(table={"area": [1.0]}, columns=["area"], statistic="mode"), ValueError,
-     r"`statistic` must be one of \['mean', 'median'\], got 'mode'"),
-    (dict(table={"area": [1.0], "label": [1, 2]}, columns=["area"]), ValueError,
-     r"`table` columns must have one length"),
-])
-def test_summarize_bad_input(kwargs, exc, match):
-    with pytest.raises(exc, match=match):
-        measure.summarize(**kwargs)
+    assert len(empty) == 0 and "area" in empty.columns
+    for s in (empty[["area", "aspect_ratio"]].median(), empty[["area"]].mean()):
+        assert s.isna().all()

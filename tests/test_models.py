@@ -8,7 +8,7 @@ from segkit import models
 from segkit.losses import DiceMetric, get_loss
 from segkit.models import (MaxPoolingWithArgmax2D, MaxUnpooling2D, MCDropout, check_input_size,
                            load_model,
-                           nearest_valid_size, segnet, size_divisor, unet)
+                           _nearest_valid_size, segnet, size_divisor, unet)
 
 TINY = dict(depth=2, base_filters=4)
 BUILDERS = [unet, segnet]
@@ -65,7 +65,7 @@ def test_two_dimensional_input_shape_gets_a_channel():
     (300, 16, 304), (290, 16, 288), (296, 16, 304), (8, 16, 16), (24, 16, 32), (256, 16, 256), (1, 1, 1),
 ])
 def test_nearest_valid_size(size, divisor, expected):
-    assert nearest_valid_size(size, divisor) == expected
+    assert _nearest_valid_size(size, divisor) == expected
     assert expected % divisor == 0
 
 

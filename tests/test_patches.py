@@ -39,14 +39,14 @@ def test_pyramid_handles_sides_that_are_not_multiples():
 def test_sample_pixels_balanced_and_aoi():
     lab = np.zeros((20, 20), np.int32)
     lab[:5, :10] = 1  # 50 inside
-    r, c = patches.sample_pixels(lab, fraction=0.25, rng=0)
+    r, c = patches._sample_pixels(lab, fraction=0.25, rng=0)
     assert r.size == 100 and (lab[r, c] > 0).sum() == 50
     assert len(set(zip(r.tolist(), c.tolist()))) == 100  # no pixel twice
     aoi = np.zeros((20, 20), bool)
     aoi[:, :10] = True
-    r, c = patches.sample_pixels(lab, fraction=1.0, aoi=aoi, rng=1)
+    r, c = patches._sample_pixels(lab, fraction=1.0, aoi=aoi, rng=1)
     assert aoi[r, c].all() and r.size == 200  # all 200 area-of-interest pixels
-    r, c = patches.sample_pixels(lab, fraction=0.5, balanced=False, rng=2)
+    r, c = patches._sample_pixels(lab, fraction=0.5, balanced=False, rng=2)
     assert r.size == 200
 
 
@@ -80,7 +80,7 @@ def test_random_dihedral_layer_in_training_only():
 
 
 def test_train_and_predict_tiny():
-    from segkit.data import make_touching_particles
+    from segkit.synthetic import make_touching_particles
 
     images, labels = make_touching_particles(1, (32, 32), seed=0, n_particles=4,
                                              radius=(4, 7))
@@ -110,11 +110,11 @@ def test_train_and_predict_tiny():
      r"`image` must be one 2-D image"),
     (lambda: patches.scale_pyramid(np.zeros((4, 4)), scales=(1, 0)), ValueError,
      r"`scales` must be >= 1, got 0"),
-    (lambda: patches.sample_pixels(np.zeros((4, 4)), fraction=0.5), TypeError,
+    (lambda: patches._sample_pixels(np.zeros((4, 4)), fraction=0.5), TypeError,
      r"`labels` must be an integer label image or a bool mask.*float64"),
-    (lambda: patches.sample_pixels(np.zeros((4, 4), int), fraction=0), ValueError,
+    (lambda: patches._sample_pixels(np.zeros((4, 4), int), fraction=0), ValueError,
      r"`fraction` must be a number in \(0, 1\], got 0"),
-    (lambda: patches.sample_pixels(np.zeros((4, 4), int), fraction=0.5,
+    (lambda: patches._sample_pixels(np.zeros((4, 4), int), fraction=0.5,
                                    aoi=np.ones((3, 3), bool)), ValueError,
      r"`aoi` \(shape \(3, 3\)\) must have the same shape as `labels` \(shape \(4, 4\)\)"),
     (lambda: patches.predict_patch_classifier(patches.patch_classifier(n_scales=2, filters=2),

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from scipy import ndimage as ndi
 
-from segkit import data, metrics
-from segkit.weak import (EM_RECIPE, binarize_borders, click_points, clicks_from_masks,
+from segkit import metrics, synthetic
+from segkit.weak import (EM_RECIPE, _binarize_borders, click_points, clicks_from_masks,
                          em_weak_labels, flood_fill_labels, flood_fill_steps, local_threshold,
                          read_points, region_grow)
 
@@ -229,14 +229,14 @@ def test_flood_fill_threshold_per_pixel():
     filled = flood_fill_labels(stack, [(0, *centres[4]), (1, *centres[4])], threshold=local)
     np.testing.assert_array_equal(filled[0] > 0, filled[1] > 0)
     assert set(np.unique(filled)) == {0, 1, 2}
-    np.testing.assert_array_equal(binarize_borders(image, threshold=local[0]),
-                                  binarize_borders(image, threshold=frac(100 - 20, image)))
+    np.testing.assert_array_equal(_binarize_borders(image, threshold=local[0]),
+                                  _binarize_borders(image, threshold=frac(100 - 20, image)))
     with pytest.raises(ValueError, match=r"`threshold` \(shape \(3, 3\)\) must be a number, "
                                          r"None or an array of the same shape as `image` "
                                          r"\(shape \(42, 42\)\)"):
-        binarize_borders(image, threshold=np.zeros((3, 3)))
+        _binarize_borders(image, threshold=np.zeros((3, 3)))
     with pytest.raises(ValueError, match=r"`sigma` must be a number >= 0 \(pixels\), got -1"):
-        binarize_borders(image, sigma=-1)
+        _binarize_borders(image, sigma=-1)
 
 
 def test_flood_fill_no_border_at_threshold_warns():
@@ -248,7 +248,7 @@ def test_flood_fill_no_border_at_threshold_warns():
 
 def test_binarize_borders_constant_image_is_an_error():
     with pytest.raises(ValueError, match=r"`image` is constant \(value 7\): it has no border"):
-        binarize_borders(np.full((8, 8), 7, np.uint8))
+        _binarize_borders(np.full((8, 8), 7, np.uint8))
     with pytest.raises(ValueError, match=r"slice 1 of `image` is constant"):
         flood_fill_labels(np.stack([grid_cells()[0], np.zeros((42, 42))]), [(0, 8, 8)])
 
@@ -590,7 +590,7 @@ def test_clicks_from_masks_refuses_a_label_image():
 
 @pytest.fixture(scope="module")
 def em_slices():
-    images, masks = data.make_em_volume(3, (384, 512), seed=1)[:2]
+    images, masks = synthetic.make_em_volume(3, (384, 512), seed=1)[:2]
     return images, masks
 
 
@@ -636,7 +636,7 @@ def test_em_weak_labels_overrides_and_rejects_unknown_parameters(em_slices):
 def test_region_grow_keeps_every_click_under_uneven_illumination():
     # cells under a smooth brightness gradient of +-15 % across the image: a global Otsu
     # level splits bright from dim interiors, so a border check drops the dim side's clicks
-    images, labels, _ = data.make_cells(1, (96, 128), seed=0, n_cells=6)
+    images, labels, _ = synthetic.make_cells(1, (96, 128), seed=0, n_cells=6)
     ramp = 1 + 0.15 * np.linspace(-1, 1, 128)[None, None, :]
     image = np.clip(images * ramp, 0, 255).round().astype(np.uint8)
     pts, ids = click_points(labels, return_ids=True)
@@ -653,7 +653,7 @@ def test_region_grow_keeps_every_click_under_uneven_illumination():
 
 
 def test_flood_fill_per_pixel_threshold_on_one_slice():
-    images, labels, _ = data.make_cells(2, (96, 96), seed=3, n_cells=8)
+    images, labels, _ = synthetic.make_cells(2, (96, 96), seed=3, n_cells=8)
     pts = click_points(labels)
     on_0 = pts[pts[:, 0] == 0, 1:]
     local = local_threshold(images, block_size=21)
@@ -691,7 +691,7 @@ CELL_FILLERS = {
 
 @pytest.mark.parametrize("fill", CELL_FILLERS.values(), ids=CELL_FILLERS.keys())
 def test_fillers_give_the_same_labels_at_three_bit_depths(fill):
-    images, labels, _ = data.make_cells(2, (96, 96), seed=1, n_cells=8)
+    images, labels, _ = synthetic.make_cells(2, (96, 96), seed=1, n_cells=8)
     pts = click_points(labels)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # clicks lost to a check warn alike at every depth
@@ -720,7 +720,7 @@ def test_em_recipe_gives_the_same_labels_at_three_bit_depths(em_slices, method):
      r"`border_threshold` must be a number in \[0, 1\], got 50"),
     (lambda im: region_grow(im, [(8, 8)], threshold=0.1, border_threshold="isodata"),
      r"`border_threshold` must be one of 'otsu', got 'isodata'"),
-    (lambda im: binarize_borders(im, threshold=100), r"`threshold` must be a number in "
+    (lambda im: _binarize_borders(im, threshold=100), r"`threshold` must be a number in "
      r"\[0, 1\], got 100"),
     (lambda im: local_threshold(im, offset=3), r"`offset` must be a number in \[-1, 1\], got 3"),
 ])

@@ -35,10 +35,11 @@ label stack every slice's objects are distinct objects.
 """
 
 from .curves import roc_auc, roc_curve, threshold_sweep
-from .objects import (ContingencyTable, average_precision, contingency_table, match_objects,
-                      mean_iou, object_report, seg_score)
-from .pixel import (Confusion, balanced_auroc, cohen_kappa, confusion, dice, pixel_report,
-                    soft_dice)
+from .objects import ContingencyTable  # noqa: F401 (the type the object scores take)
+from .objects import (average_precision, contingency_table, match_objects, mean_iou,
+                      object_report, seg_score)
+from .pixel import Confusion  # noqa: F401 (the type `confusion` returns)
+from .pixel import balanced_auroc, cohen_kappa, confusion, dice, pixel_report, soft_dice
 from .readings import interpret_auroc, interpret_kappa
 
 __all__ = [

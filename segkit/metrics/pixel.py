@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._common import _as_pred, _pixel_pair, _ratio, _zero_division
+from ._common import _pixel_pair, _ratio, _zero_division
 
 __all__ = ["Confusion", "confusion", "dice", "soft_dice", "cohen_kappa", "balanced_auroc",
            "pixel_report"]

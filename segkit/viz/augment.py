@@ -44,9 +44,9 @@ def show_augmented(image, mask, *, seed=0, n=4, transforms=None, **params):
 
     Introduced in notebook 04.
     """
-    from ..augment import DEFAULT_TRANSFORMS, augment_pair
+    from ..augment import _DEFAULT_TRANSFORMS, augment_pair
 
-    transforms = DEFAULT_TRANSFORMS if transforms is None else transforms
+    transforms = _DEFAULT_TRANSFORMS if transforms is None else transforms
     rng = np.random.default_rng(seed)
     pairs = {f"draw {i + 1}": augment_pair(image, mask, rng=rng, transforms=transforms,
                                             **params) for i in range(n)}

@@ -81,12 +81,12 @@ def show_count_example(mask, *, title="", ax=None):
 
     Introduced in notebook 02 to show where the naive raster count fails.
     """
-    from ..eda import count_objects, humps_per_line
+    from ..eda import count_objects, _humps_per_line
 
     fig, ax = _ax(ax, figsize=(4, 3))
     m = np.squeeze(as_binary(mask, "mask"))
     n, _ = count_objects(m)
-    humps = humps_per_line(m)
+    humps = _humps_per_line(m)
     ax.imshow(m, vmin=0, vmax=1, cmap="gray", extent=(0, m.shape[1], m.shape[0], 0))
     w = m.shape[1]
     scale = 0.25 * w / max(humps.max(initial=1), 1)

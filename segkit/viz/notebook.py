@@ -3,7 +3,6 @@
 Introduced in notebook 01.
 """
 
-import os
 import sys
 from pathlib import Path
 

@@ -67,7 +67,7 @@ def augment_explorer(image, mask, *, n=3):
     import ipywidgets as w
 
     from ..augment import DEFAULT_PARAMS as d
-    from ..augment import DEFAULT_TRANSFORMS, TRANSFORMS
+    from ..augment import _DEFAULT_TRANSFORMS, TRANSFORMS
 
     def slider(name, lo, hi, step):
         return w.FloatSlider(value=d[name], min=lo, max=hi, step=step, description=name,
@@ -77,7 +77,7 @@ def augment_explorer(image, mask, *, n=3):
         "image": w.fixed(image), "mask": w.fixed(mask), "n": w.fixed(n),
         "seed": w.IntSlider(value=0, min=0, max=100, description="seed",
                             continuous_update=False),
-        "transforms": w.SelectMultiple(options=TRANSFORMS, value=DEFAULT_TRANSFORMS, rows=8,
+        "transforms": w.SelectMultiple(options=TRANSFORMS, value=_DEFAULT_TRANSFORMS, rows=8,
                                        description="transforms"),
         "p": slider("p", 0.0, 1.0, 0.05),
         "order": w.Dropdown(options=[0, 1, 3], value=d["order"], description="order"),
