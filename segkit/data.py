@@ -24,7 +24,7 @@ from . import io as _io
 from .synthetic import GENERATOR_VERSION, make_em_volume
 from ._validate import as_binary, check_choice, describe
 
-__all__ = ["REGISTRY", "RemoteDataset", "fetch", "load", "DatasetSplit", "load_em_stacks"]
+__all__ = ["REGISTRY", "RemoteDataset", "fetch", "load", "load_em_stacks"]
 
 EM_FILES = ("training", "training_groundtruth", "testing", "testing_groundtruth")
 
@@ -426,6 +426,24 @@ def _em_files(name="synthetic-em", *, root="data", allow_unverified=False, regis
     )
 
 
+def _read_pair(image_path, mask_path):
+    """Read an image stack and its ground truth; they must have the same shape.
+
+    Returns
+    -------
+    images : (N, H, W, 1) ndarray
+    masks : (N, H, W, 1) uint8 ndarray of {0, 1}
+    """
+    images = _io.read_stack(image_path, name="image_path")
+    masks = _io.read_mask(mask_path, name="mask_path")
+    if images.shape != masks.shape:
+        raise ValueError(
+            f"`mask_path` ({Path(mask_path).name}, shape {masks.shape}) must have the same shape "
+            f"as `image_path` ({Path(image_path).name}, shape {images.shape})"
+        )
+    return images, masks
+
+
 def _em_layout(name, ds):
     """EM_FILES key -> relative path (``training`` or ``training.tif``), or an error."""
     keys = {}
@@ -452,8 +470,8 @@ def load_em_stacks(name="synthetic-em", *, root="data", **kwargs):
                                                     ("test", parts["test"]))}
     paths = _em_files(name, root=root, **kwargs)
     return {
-        "train": _io.read_pair(paths["training"], paths["training_groundtruth"]),
-        "test": _io.read_pair(paths["testing"], paths["testing_groundtruth"]),
+        "train": _read_pair(paths["training"], paths["training_groundtruth"]),
+        "test": _read_pair(paths["testing"], paths["testing_groundtruth"]),
     }
 
 
@@ -617,7 +635,7 @@ def _load_epfl(name, ds, get, split, ids):
     keys = _em_layout(name, ds)
     part = "training" if split == "train" else "testing"
     paths = get([keys[part], keys[f"{part}_groundtruth"]])
-    images, masks = _io.read_pair(paths[keys[part]], paths[keys[f"{part}_groundtruth"]])
+    images, masks = _read_pair(paths[keys[part]], paths[keys[f"{part}_groundtruth"]])
     chosen = _pick([str(i) for i in range(len(images))], ids, name, split)
     take = [int(i) for i in chosen]
     return DatasetSplit(name, split, tuple(chosen), images[take], masks=masks[take])

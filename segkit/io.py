@@ -16,8 +16,8 @@ from ._validate import (check_choice, as_array, as_binary, check_finite, check_i
                         check_numeric, describe)
 
 __all__ = [
-    "read_stack", "read_mask", "read_pair", "write_stack", "to_nhwc", "Normalization", "tile",
-    "untile", "object_tiles", "split_blocks", "neighbour_leakage", "save_npz", "load_npz",
+    "read_stack", "read_mask", "write_stack", "to_nhwc", "Normalization", "tile",
+    "untile", "object_tiles", "split_blocks", "neighbour_leakage",
     "atomic_path",
 ]
 
@@ -147,24 +147,6 @@ def read_mask(path, *, name="path"):
     return as_binary(arr, f"{name} ({Path(path).name})").astype(np.uint8)
 
 
-def read_pair(image_path, mask_path):
-    """Read an image stack and its ground truth; they must have the same shape.
-
-    Returns
-    -------
-    images : (N, H, W, 1) ndarray
-    masks : (N, H, W, 1) uint8 ndarray of {0, 1}
-    """
-    images = read_stack(image_path, name="image_path")
-    masks = read_mask(mask_path, name="mask_path")
-    if images.shape != masks.shape:
-        raise ValueError(
-            f"`mask_path` ({Path(mask_path).name}, shape {masks.shape}) must have the same shape "
-            f"as `image_path` ({Path(image_path).name}, shape {images.shape})"
-        )
-    return images, masks
-
-
 def write_stack(path, stack, *, mask=False):
     """Write a stack as a multipage TIFF, atomically (a crash never leaves half a file).
 
@@ -185,29 +167,6 @@ def write_stack(path, stack, *, mask=False):
     with atomic_path(path) as tmp:
         tifffile.imwrite(tmp, arr, photometric="minisblack")
     return Path(path)
-
-
-def save_npz(path, **arrays):
-    """Save arrays to a compressed ``.npz``, atomically."""
-    path = Path(path)
-    if path.suffix != ".npz":
-        raise ValueError(f"`path` must end in .npz, got {str(path)!r}")
-    with atomic_path(path) as tmp:
-        with open(tmp, "wb") as f:
-            np.savez_compressed(f, **arrays)
-    return path
-
-
-def load_npz(path):
-    """Load every array of an ``.npz`` into a dict (the file is closed on return)."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"`path`: no such file: {path}")
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            return {k: data[k] for k in data.files}
-    except Exception as exc:
-        raise ValueError(f"`path` ({path}) is not a readable .npz file: {exc}") from exc
 
 
 # ----------------------------------------------------------------------------- normalisation

@@ -19,25 +19,25 @@ from scipy import ndimage as ndi
 from ._validate import (as_array, as_stack, check_choice, check_finite, check_int,
                         check_numeric, check_real, describe)
 
-__all__ = ["binary_entropy", "mc_statistics", "mc_predict", "object_uncertainty",
-           "uncertainty_by_match", "filter_uncertain", "sweep_thresholds", "filter_sweep"]
+__all__ = ["mc_predict", "object_uncertainty", "uncertainty_by_match", "filter_uncertain",
+           "sweep_thresholds", "filter_sweep"]
 
 EPS = 1e-7  # probabilities are clipped to [EPS, 1 - EPS] before logarithms
 
 
-def binary_entropy(p):
+def _binary_entropy(p):
     """Entropy (nats) of a Bernoulli variable with probability `p`, elementwise.
 
     Examples
     --------
-    >>> binary_entropy(np.array([0.0, 0.5, 1.0])).round(4).tolist()
+    >>> _binary_entropy(np.array([0.0, 0.5, 1.0])).round(4).tolist()
     [0.0, 0.6931, 0.0]
     """
     q = np.clip(np.asarray(p, np.float64), EPS, 1 - EPS)
     return -(q * np.log(q) + (1 - q) * np.log1p(-q))
 
 
-def mc_statistics(samples):
+def _mc_statistics(samples):
     """Uncertainty maps from T Monte-Carlo probability samples.
 
     Parameters
@@ -54,7 +54,7 @@ def mc_statistics(samples):
     Examples
     --------
     >>> s = np.array([[0.1, 0.5], [0.9, 0.5]])  # two samples of two pixels
-    >>> st = mc_statistics(s)
+    >>> st = _mc_statistics(s)
     >>> st["mean"].tolist(), bool(st["mutual_info"][0] > 0), float(st["mutual_info"][1])
     ([0.5, 0.5], True, 0.0)
     """
@@ -67,8 +67,8 @@ def mc_statistics(samples):
                          f"[{float(s.min())}, {float(s.max())}]")
     s = s.astype(np.float64)
     mean = s.mean(axis=0)
-    entropy = binary_entropy(mean)
-    expected = binary_entropy(s).mean(axis=0)
+    entropy = _binary_entropy(mean)
+    expected = _binary_entropy(s).mean(axis=0)
     # H is concave, so H[mean] >= mean H; rounding can give -1e-17, which is not information
     mi = np.maximum(entropy - expected, 0.0)
     return {k: v.astype(np.float32) for k, v in (
@@ -134,7 +134,7 @@ def _mc_model(model):
 
 
 def mc_predict(model, x, *, samples=20, batch_size=8, output="prob", progress=True):
-    """Predict `samples` times with dropout on, and summarise (`mc_statistics`).
+    """Predict `samples` times with dropout on, and summarise the samples.
 
     Parameters
     ----------
@@ -199,7 +199,7 @@ def mc_predict(model, x, *, samples=20, batch_size=8, output="prob", progress=Tr
                     others[k] = others.get(k, 0) + np.asarray(v, np.float64)[..., 0] / samples
             out = out[output]
         draws.append(np.asarray(out)[..., 0])
-    stats = mc_statistics(np.stack(draws))
+    stats = _mc_statistics(np.stack(draws))
     stats.update({f"{k}_mean": v.astype(np.float32) for k, v in others.items()})
     if flat:
         stats = {k: v[0] for k, v in stats.items()}

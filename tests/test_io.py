@@ -3,7 +3,7 @@ import pytest
 import tifffile
 from hypothesis import given, settings, strategies as st
 
-from segkit import io
+from segkit import data, io
 
 
 # ----------------------------------------------------------------------------- to_nhwc
@@ -102,7 +102,7 @@ def test_read_pair_shape_mismatch(tmp_path):
     io.write_stack(tmp_path / "i.tif", np.zeros((3, 8, 8), np.uint8))
     io.write_stack(tmp_path / "m.tif", np.zeros((2, 8, 8), np.uint8), mask=True)
     with pytest.raises(ValueError, match=r"`mask_path` \(m.tif, shape \(2, 8, 8, 1\)\) must have the same shape as `image_path` \(i.tif, shape \(3, 8, 8, 1\)\)"):
-        io.read_pair(tmp_path / "i.tif", tmp_path / "m.tif")
+        data._read_pair(tmp_path / "i.tif", tmp_path / "m.tif")
 
 
 def test_write_is_atomic_on_failure(tmp_path):
@@ -113,19 +113,6 @@ def test_write_is_atomic_on_failure(tmp_path):
         io.write_stack(target, np.full((2, 4, 4), 7, np.uint8), mask=True)  # not binary
     assert target.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.tif"]  # no temp file left
-
-
-def test_npz_round_trip_and_errors(tmp_path):
-    a, b = np.arange(6).reshape(2, 3), np.ones((2, 2), np.uint8)
-    path = io.save_npz(tmp_path / "x.npz", a=a, b=b)
-    back = io.load_npz(path)
-    np.testing.assert_array_equal(back["a"], a)
-    np.testing.assert_array_equal(back["b"], b)
-    with pytest.raises(ValueError, match=r"`path` must end in .npz"):
-        io.save_npz(tmp_path / "x.np", a=a)
-    (tmp_path / "bad.npz").write_bytes(b"garbage")
-    with pytest.raises(ValueError, match=r"not a readable .npz"):
-        io.load_npz(tmp_path / "bad.npz")
 
 
 # ----------------------------------------------------------------------------- normalisation

@@ -20,8 +20,9 @@ def _score(name):
     return score
 
 
-accuracy, jaccard, precision, recall, fpr, fnr = (
-    _score(n) for n in ("accuracy", "jaccard", "precision", "recall", "fpr", "fnr"))
+accuracy, jaccard, precision, recall, fpr, fnr, cohen_kappa, balanced_auroc = (
+    _score(n) for n in ("accuracy", "jaccard", "precision", "recall", "fpr", "fnr",
+                        "cohen_kappa", "balanced_auroc"))
 
 sk = pytest.importorskip("sklearn.metrics")
 
@@ -119,9 +120,9 @@ def test_scores_by_hand():
     assert recall(t, p) == 2 / 3
     assert fpr(t, p) == 2 / 5
     assert fnr(t, p) == 1 / 3
-    assert M.balanced_auroc(t, p) == 1 - (2 / 5 + 1 / 3) / 2
+    assert balanced_auroc(t, p) == 1 - (2 / 5 + 1 / 3) / 2
     pa, pc = 5 / 8, (3 / 8) * (4 / 8) + (5 / 8) * (4 / 8)
-    assert M.cohen_kappa(t, p) == pytest.approx((pa - pc) / (1 - pc), abs=1e-15)
+    assert cohen_kappa(t, p) == pytest.approx((pa - pc) / (1 - pc), abs=1e-15)
     c = M.confusion(t, p)
     assert (c.pa, c.pc) == (pa, pc)
 
@@ -132,8 +133,8 @@ def test_accuracy_misleads_under_imbalance():
     nothing = np.zeros_like(t)
     assert accuracy(t, nothing) == 0.95
     assert M.dice(t, nothing) == 0.0
-    assert M.cohen_kappa(t, nothing) == 0.0
-    assert M.balanced_auroc(t, nothing) == 0.5
+    assert cohen_kappa(t, nothing) == 0.0
+    assert balanced_auroc(t, nothing) == 0.5
 
 
 @pytest.mark.parametrize("encode", [
@@ -156,7 +157,7 @@ def test_layouts_2d_stack_nhwc():
     assert per.tp.sum() == M.confusion(t, s).tp
     for i in range(4):
         assert per.dice()[i] == M.dice(t[i], s[i])
-        assert per.cohen_kappa()[i] == M.cohen_kappa(t[i], s[i])
+        assert per.cohen_kappa()[i] == cohen_kappa(t[i], s[i])
     assert M.confusion(t[0], s[0], per_image=True).tp.shape == (1,)
 
 
@@ -183,20 +184,20 @@ def test_soft_and_thresholded_dice_are_distinct():
 # ----------------------------------------------------------------------------- 0/0 conventions
 def test_empty_and_full_masks_have_defined_scores():
     z, o = np.zeros((4, 4), np.uint8), np.ones((4, 4), np.uint8)
-    for f in (M.dice, jaccard, precision, recall, M.cohen_kappa):
+    for f in (M.dice, jaccard, precision, recall, cohen_kappa):
         assert f(z, z) == 1.0
         assert f(o, o) == 1.0
     assert fpr(z, z) == fnr(z, z) == fpr(o, o) == fnr(o, o) == 0.0
     assert M.dice(z, o) == 0.0 and M.dice(o, z) == 0.0
     assert precision(o, z) == 1.0 and recall(o, z) == 0.0  # nothing predicted
-    assert M.cohen_kappa(z, o) == 0.0  # Pc = 0, Pa = 0
+    assert cohen_kappa(z, o) == 0.0  # Pc = 0, Pa = 0
     assert accuracy(z, z) == 1.0
     assert math.isnan(M.dice(z, z, zero_division=np.nan))
     assert jaccard(z, z, zero_division=0.0) == 0.0
     per = M.confusion(np.stack([z, o]), np.stack([z, z]), per_image=True)
     assert per.dice().tolist() == [1.0, 0.0]
     assert per.cohen_kappa().tolist() == [1.0, 0.0]  # slice 2: Pa = 0, Pc = 0
-    assert M.cohen_kappa(o, z) == 0.0
+    assert cohen_kappa(o, z) == 0.0
 
 
 def test_auroc_needs_both_classes():
@@ -206,7 +207,7 @@ def test_auroc_needs_both_classes():
     with pytest.raises(ValueError, match=r"`y_true` holds only class 1 \(foreground\)"):
         M.roc_curve(1 - z, np.zeros((3, 3)))
     with pytest.raises(ValueError, match="AUROC needs both classes"):
-        M.balanced_auroc(z, z)
+        balanced_auroc(z, z)
     assert math.isnan(M.pixel_report(z, z)["balanced_auroc"])
 
 
@@ -224,17 +225,17 @@ def test_against_sklearn(seed):
     tf, pf, sf = t.ravel(), p.ravel(), s.ravel()
     c = M.confusion(t, s)
     assert c.matrix().tolist() == sk.confusion_matrix(tf, pf, labels=[0, 1]).tolist()
-    assert M.cohen_kappa(t, s) == pytest.approx(sk.cohen_kappa_score(tf, pf), abs=1e-12)
+    assert cohen_kappa(t, s) == pytest.approx(sk.cohen_kappa_score(tf, pf), abs=1e-12)
     assert jaccard(t, s) == pytest.approx(sk.jaccard_score(tf, pf, zero_division=1.0),
                                             abs=1e-15)
     assert M.dice(t, s) == pytest.approx(sk.f1_score(tf, pf, zero_division=1.0), abs=1e-15)
     assert precision(t, s) == pytest.approx(sk.precision_score(tf, pf, zero_division=1.0),
                                               abs=1e-15)
     assert recall(t, s) == pytest.approx(sk.recall_score(tf, pf), abs=1e-15)
-    assert M.balanced_auroc(t, s) == pytest.approx(sk.balanced_accuracy_score(tf, pf),
+    assert balanced_auroc(t, s) == pytest.approx(sk.balanced_accuracy_score(tf, pf),
                                                    abs=1e-15)
     assert M.roc_auc(t, s) == pytest.approx(sk.roc_auc_score(tf, sf), abs=1e-12)
-    assert M.balanced_auroc(t, p) == pytest.approx(sk.roc_auc_score(tf, pf), abs=1e-12)
+    assert balanced_auroc(t, p) == pytest.approx(sk.roc_auc_score(tf, pf), abs=1e-12)
     for drop in (True, False):
         ours = M.roc_curve(t, s, drop_intermediate=drop)
         theirs = sk.roc_curve(tf, sf, drop_intermediate=drop)
@@ -332,13 +333,13 @@ def test_pixel_properties(t, data):
     assert M.dice(t, p) == M.dice(p, t)
     assert jaccard(t, p) == jaccard(p, t)
     assert accuracy(t, p) == accuracy(p, t)
-    assert M.cohen_kappa(t, p) == pytest.approx(M.cohen_kappa(p, t), abs=1e-15)
+    assert cohen_kappa(t, p) == pytest.approx(cohen_kappa(p, t), abs=1e-15)
     assert precision(t, p) == recall(p, t)
     # perfect prediction
-    for f in (M.dice, jaccard, accuracy, precision, recall, M.cohen_kappa):
+    for f in (M.dice, jaccard, accuracy, precision, recall, cohen_kappa):
         assert f(t, t) == 1.0
     if t.any() and not t.all():
-        assert M.balanced_auroc(t, t) == 1.0 == M.roc_auc(t, t.astype(float))
+        assert balanced_auroc(t, t) == 1.0 == M.roc_auc(t, t.astype(float))
         assert M.roc_auc(t, 1.0 - t) == 0.0
 
 

@@ -8,14 +8,14 @@ from segkit import uncertainty as unc
 
 def test_binary_entropy_bounds():
     p = np.linspace(0, 1, 101)
-    h = unc.binary_entropy(p)
+    h = unc._binary_entropy(p)
     assert h.min() >= 0 and h.max() == pytest.approx(np.log(2))
     assert np.allclose(h, h[::-1])  # symmetric about 0.5
 
 
 def test_statistics_identical_samples_have_zero_mutual_info():
     s = np.repeat(np.random.default_rng(0).random((1, 8, 8)), 5, axis=0)
-    st = unc.mc_statistics(s)
+    st = unc._mc_statistics(s)
     assert np.allclose(st["mean"], s[0])
     assert np.allclose(st["entropy"], st["expected_entropy"], atol=1e-6)
     assert st["mutual_info"].min() >= 0 and st["mutual_info"].max() < 1e-6
@@ -23,12 +23,12 @@ def test_statistics_identical_samples_have_zero_mutual_info():
 
 def test_statistics_random_samples_nonnegative_mi():
     s = np.random.default_rng(1).random((20, 16, 16))
-    st = unc.mc_statistics(s)
+    st = unc._mc_statistics(s)
     assert st["mutual_info"].min() >= 0
     assert np.allclose(st["mutual_info"], st["entropy"] - st["expected_entropy"], atol=1e-6)
     assert st["entropy"].max() <= np.log(2) + 1e-6
     # disagreeing confident samples: all uncertainty is epistemic
-    st = unc.mc_statistics(np.array([[0.0], [1.0]]))
+    st = unc._mc_statistics(np.array([[0.0], [1.0]]))
     assert st["mutual_info"][0] == pytest.approx(np.log(2), abs=1e-4)
     assert st["expected_entropy"][0] == pytest.approx(0, abs=1e-4)
 
@@ -114,9 +114,9 @@ def test_bad_input(mc_model):
     with pytest.raises(ValueError, match=r"`samples` must be >= 2, got 1"):
         unc.mc_predict(mc_model, x, samples=1)
     with pytest.raises(ValueError, match=r"`samples` must hold T >= 2 .* shape \(1, 4\)"):
-        unc.mc_statistics(np.zeros((1, 4)))
+        unc._mc_statistics(np.zeros((1, 4)))
     with pytest.raises(ValueError, match=r"`samples` must be probabilities in \[0, 1\]"):
-        unc.mc_statistics(np.array([[2.0], [0.0]]))
+        unc._mc_statistics(np.array([[2.0], [0.0]]))
     plain = unet((None, None, 1), depth=2, base_filters=4, name="plain")
     with pytest.raises(ValueError, match=r"`model` \(plain\) has no dropout layer with rate"):
         unc.mc_predict(plain, x)

@@ -5,8 +5,8 @@ introduced where they are first used.
 
 - `segkit.metrics.pixel`: a binary mask against a prediction, every pixel counted once:
   `confusion` (whose `Confusion` has every count-based score as a method: accuracy, Jaccard,
-  precision, recall, FPR, FNR, ...), `dice`, `soft_dice`, `cohen_kappa`, `balanced_auroc`,
-  `pixel_report`.
+  precision, recall, FPR, FNR, Cohen's kappa, the balanced AUROC), `dice`, `soft_dice`,
+  `pixel_report` (every pixel score of one comparison).
 - `segkit.metrics.curves`: a probability map over all thresholds: `roc_auc`, `roc_curve`,
   `threshold_sweep`.
 - `segkit.metrics.objects`: two label images object by object, all from one
@@ -39,12 +39,12 @@ from .objects import ContingencyTable  # noqa: F401 (the type the object scores 
 from .objects import (average_precision, contingency_table, match_objects, mean_iou,
                       object_report, seg_score)
 from .pixel import Confusion  # noqa: F401 (the type `confusion` returns)
-from .pixel import balanced_auroc, cohen_kappa, confusion, dice, pixel_report, soft_dice
+from .pixel import confusion, dice, pixel_report, soft_dice
 from .readings import interpret_auroc, interpret_kappa
 
 __all__ = [
     # pixel
-    "confusion", "dice", "soft_dice", "cohen_kappa", "balanced_auroc", "pixel_report",
+    "confusion", "dice", "soft_dice", "pixel_report",
     # curves
     "roc_auc", "roc_curve", "threshold_sweep",
     # objects

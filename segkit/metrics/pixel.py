@@ -12,8 +12,7 @@ import numpy as np
 
 from ._common import _pixel_pair, _ratio, _zero_division
 
-__all__ = ["Confusion", "confusion", "dice", "soft_dice", "cohen_kappa", "balanced_auroc",
-           "pixel_report"]
+__all__ = ["Confusion", "confusion", "dice", "soft_dice", "pixel_report"]
 
 
 @dataclass(frozen=True)
@@ -68,8 +67,8 @@ class Confusion:
             m = np.array([[self.tp, self.fn], [self.fp, self.tn]], dtype=np.int64)
         return m / m.sum() if normalize else m
 
-    # -- the scores, each defined here; `dice`, `cohen_kappa` and `balanced_auroc` are
-    # -- also module functions because the notebooks compute them on their own
+    # -- the scores, each defined here; `dice` is also a module function (the score the
+    # -- notebooks compute most)
     def accuracy(self):
         """Fraction of pixels classified correctly, (TP + TN) / all.
 
@@ -145,7 +144,26 @@ class Confusion:
         return _ratio(num, n * n, math.nan)
 
     def cohen_kappa(self, *, zero_division=1.0):
-        """Cohen's kappa from the counts (see the module function `cohen_kappa`)."""
+        """Cohen's kappa: agreement beyond chance, (Pa - Pc) / (1 - Pc).
+
+        Pa is the observed agreement (the accuracy), Pc the agreement expected by chance from
+        each side's class frequencies, ``Pc = p_true(1) p_pred(1) + p_true(0) p_pred(0)``
+        (Cohen 1960). Computed exactly from the integer counts. Ranges from -1 to 1; 0 is chance
+        level. Read it with `segkit.metrics.interpret_kappa`.
+
+        `zero_division` (1.0) is returned when both masks are the same constant (Pa = Pc = 1,
+        kappa = 0/0).
+
+        Examples
+        --------
+        >>> confusion([[1, 1, 0, 0]], [[1, 1, 0, 0]]).cohen_kappa()
+        1.0
+        >>> confusion([[1, 1, 0, 0]], [[1, 0, 1, 0]]).cohen_kappa()
+        0.0
+        >>> c = confusion([[1, 1, 0, 0, 0]], [[1, 0, 0, 0, 0]])
+        >>> c.pa, c.pc  # Pc = 0.4 * 0.2 + 0.6 * 0.8
+        (0.8, 0.56)
+        """
         # kappa = (Pa - Pc) / (1 - Pc), written over the common denominator n**2 so that it is
         # computed from integers: 2 (TP TN - FN FP) / ((TP+FP)(FP+TN) + (TP+FN)(FN+TN)).
         # The denominator is 0 only when both masks are the same constant (Pa = Pc = 1).
@@ -160,7 +178,26 @@ class Confusion:
                       _zero_division(zero_division))
 
     def balanced_auroc(self):
-        """1 - (FPR + FNR) / 2 (see the module function `balanced_auroc`)."""
+        """The AUROC of a hard prediction, 1 - (FPR + FNR) / 2 (= balanced accuracy).
+
+        This is the area under the ROC "curve" of a single operating point joined to (0, 0) and
+        (1, 1), the form reported by segmentation papers that score a thresholded mask
+        (Nyawira & Bushman's Eq. 3); for a score map use `segkit.metrics.roc_auc`, the true
+        rank-based area (the two differ: say which you report). Insensitive to class
+        imbalance: predicting background everywhere scores 0.5.
+
+        Raises
+        ------
+        ValueError
+            `y_true` holds one class only (the score is undefined, as `roc_auc`).
+
+        Examples
+        --------
+        >>> confusion([[1, 1, 0, 0]], [[1, 0, 0, 0]]).balanced_auroc()
+        0.75
+        >>> confusion([[0, 0, 0, 1]], [[0, 0, 0, 0]]).balanced_auroc()
+        0.5
+        """
         fpr_, fnr_ = self._both_classes()
         return 1.0 - (fpr_ + fnr_) / 2.0
 
@@ -271,59 +308,6 @@ def soft_dice(y_true, y_pred, *, zero_division=1.0):
     inter = float(np.sum(p, where=t, dtype=np.float64))
     den = float(np.count_nonzero(t)) + float(np.sum(p, dtype=np.float64))
     return _zero_division(zero_division) if den == 0 else 2.0 * inter / den
-
-
-def cohen_kappa(y_true, y_pred, *, threshold=0.5, zero_division=1.0):
-    """Cohen's kappa: agreement beyond chance, (Pa - Pc) / (1 - Pc).
-
-    Pa is the observed agreement (the accuracy), Pc the agreement expected by chance from
-    each side's class frequencies, ``Pc = p_true(1) p_pred(1) + p_true(0) p_pred(0)``
-    (Cohen 1960). Computed exactly from the integer counts. Ranges from -1 to 1; 0 is chance
-    level. Read it with `interpret_kappa`.
-
-    Parameters
-    ----------
-    y_true, y_pred, threshold
-        As in `confusion`.
-    zero_division : float
-        Value when both masks are the same constant (Pa = Pc = 1, kappa = 0/0); 1.0.
-
-    Examples
-    --------
-    >>> cohen_kappa([[1, 1, 0, 0]], [[1, 1, 0, 0]])
-    1.0
-    >>> cohen_kappa([[1, 1, 0, 0]], [[1, 0, 1, 0]])
-    0.0
-    >>> c = confusion([[1, 1, 0, 0, 0]], [[1, 0, 0, 0, 0]])
-    >>> c.pa, c.pc  # Pc = 0.4 * 0.2 + 0.6 * 0.8
-    (0.8, 0.56)
-    """
-    return confusion(y_true, y_pred, threshold=threshold).cohen_kappa(
-        zero_division=zero_division)
-
-
-def balanced_auroc(y_true, y_pred, *, threshold=0.5):
-    """The AUROC of a hard prediction, 1 - (FPR + FNR) / 2 (= balanced accuracy).
-
-    This is the area under the ROC "curve" of a single operating point joined to (0, 0) and
-    (1, 1), the form reported by segmentation papers that score a thresholded mask; for a
-    score map use `roc_auc`, the true rank-based area (the two differ: say which you report). Insensitive to class imbalance:
-    predicting background everywhere scores 0.5.
-
-    Raises
-    ------
-    ValueError
-        `y_true` holds one class only (the score is undefined, as `roc_auc`).
-
-    Examples
-    --------
-    >>> balanced_auroc([[1, 1, 0, 0]], [[1, 0, 0, 0]])
-    0.75
-    >>> balanced_auroc([[0, 0, 0, 1]], [[0, 0, 0, 0]])
-    0.5
-    """
-    return confusion(y_true, y_pred, threshold=threshold).balanced_auroc()
-
 
 
 def pixel_report(y_true, y_pred, *, threshold=0.5):

@@ -2,28 +2,29 @@
 
 - `segkit.viz.notebook`: `setup_notebook` (version checks, plot style, figure folder) and
   `save_fig` (introduced in notebook 01).
-- `segkit.viz.images`: images, masks, labels and points: `overlay`, `show_pair`,
-  `show_images` (every image figure of the course).
+- `segkit.viz.images`: images, masks, labels and points: `overlay`, `show_images` (every
+  image figure of the course, with outlines, labels on a transparent background, points and
+  a zoomed window).
 - `segkit.viz.data`: exploratory figures of notebook 02.
-- `segkit.viz.augment`: augmentation figures of notebook 04.
+- `segkit.viz.augment`: `show_augmented`, random draws of the augmentation (notebook 04).
 - `segkit.viz.scores`: `plot_history` (learning curves), `plot_confusion`, `plot_roc`.
 
 Nothing here computes a result the lesson depends on: each function draws what the
 computation layer returned.
 """
 
-from .augment import plot_transform_losses, show_augmented, show_transform_gallery
+from .augment import show_augmented
 from .data import (plot_correlation_curves, plot_intensity_histograms, plot_object_counts,
                    show_count_example, show_decorrelation)
-from .images import overlay, show_images, show_pair
+from .images import overlay, show_images
 from .notebook import save_fig, setup_notebook
 from .scores import plot_confusion, plot_history, plot_roc
 
 __all__ = [
     "setup_notebook", "save_fig",
-    "overlay", "show_pair", "show_images",
+    "overlay", "show_images",
     "plot_intensity_histograms", "plot_object_counts", "show_count_example",
     "plot_correlation_curves", "show_decorrelation",
-    "show_transform_gallery", "show_augmented", "plot_transform_losses",
+    "show_augmented",
     "plot_confusion", "plot_roc", "plot_history",
 ]

@@ -8,7 +8,7 @@ import numpy as np
 
 from .._validate import as_array, as_binary, check_same_shape
 
-__all__ = ["overlay", "show_pair", "show_images"]
+__all__ = ["overlay", "show_images"]
 
 
 def overlay(image, mask, *, color=(1.0, 0.2, 0.2), alpha=0.35, outline=True):
@@ -35,27 +35,6 @@ def overlay(image, mask, *, color=(1.0, 0.2, 0.2), alpha=0.35, outline=True):
     a = 1.0 if outline else alpha
     rgb[region] = (1 - a) * rgb[region] + a * np.asarray(color)
     return rgb
-
-
-def show_pair(image, mask, *, title="", axes=None):
-    """Image beside its mask and the overlay; returns the figure."""
-    import matplotlib.pyplot as plt
-
-    if axes is None:
-        fig, axes = plt.subplots(1, 3, figsize=(12, 4))
-    else:
-        fig = axes[0].figure
-    img = np.squeeze(as_array(image, "image"))
-    msk = np.squeeze(as_binary(mask, "mask"))
-    axes[0].imshow(img)
-    axes[0].set_title(f"{title} image".strip())
-    axes[1].imshow(msk, vmin=0, vmax=1)
-    axes[1].set_title("mask")
-    axes[2].imshow(overlay(img, msk))
-    axes[2].set_title("outline on image")
-    for ax in axes:
-        ax.set_axis_off()
-    return fig
 
 
 def _label_rgba(labels, alpha):
