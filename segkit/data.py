@@ -8,8 +8,8 @@ files. Every file is pinned to a URL and a SHA-256 computed from its real bytes,
 of ``epfl-hippocampus``, for which no checksum is known (its sizes are checked instead).
 
 The synthetic images themselves are drawn by `segkit.synthetic`; ``synthetic-em`` and
-``synthetic-em-small`` are written to disk on first use, laid out like the EPFL CVLab
-hippocampus set: ``training.tif``, ``training_groundtruth.tif``, ``testing.tif``,
+``synthetic-em-small`` are written to disk on first use (`fetch` returns their paths,
+`load_em_stacks` their arrays), laid out like the EPFL CVLab hippocampus set: ``training.tif``, ``training_groundtruth.tif``, ``testing.tif``,
 ``testing_groundtruth.tif``, multipage TIFFs with masks stored as 0/255.
 """
 
@@ -355,19 +355,26 @@ def _fetch_files(name, ds, rels, *, root, allow_unverified=False, progressbar=Fa
 
 
 def fetch(name, *, root="data", allow_unverified=False, registry=None, progressbar=False):
-    """Download (once) and verify every file of a registered public dataset.
+    """The files of a dataset on disk: downloaded (once) and verified, or generated (once).
 
-    Each file is kept at ``root/<name>/<relative path>``, its path in its source (repository
-    or archive). A file already there, downloaded before or put there by hand, is checked
-    against its SHA-256 and used without any network; one with the wrong hash is refused by
-    name and never used. Downloads go through pooch, which writes to a temporary file beside
-    the target and moves it into place only once complete and verified: an interrupted
-    download leaves nothing under the real name.
+    Each file of a registered public dataset is kept at ``root/<name>/<relative path>``, its
+    path in its source (repository or archive). A file already there, downloaded before or
+    put there by hand, is checked against its SHA-256 and used without any network; one with
+    the wrong hash is refused by name and never used. Downloads go through pooch, which
+    writes to a temporary file beside the target and moves it into place only once complete
+    and verified: an interrupted download leaves nothing under the real name.
+
+    The course's synthetic stacks, ``"synthetic-em"`` and ``"synthetic-em-small"``, have no
+    files to download: they are drawn by `segkit.synthetic` (the same bytes on every
+    machine for a given generator version), written to ``root/<name>/`` on first use in the
+    layout of ``epfl-hippocampus`` (four multipage TIFFs, masks stored 0/255), and their paths
+    returned under the same relative names, so notebook 01 reads either by path. They are
+    written again when the generator or its settings change.
 
     Parameters
     ----------
     name : str
-        A key of `registry` (default `REGISTRY`), e.g. ``"emps"``.
+        A key of `registry` (default `REGISTRY`), e.g. ``"emps"``, or a synthetic name.
     root : str or os.PathLike
         Folder that holds one folder per dataset.
     allow_unverified : bool
@@ -389,7 +396,25 @@ def fetch(name, *, root="data", allow_unverified=False, registry=None, progressb
     ValueError
         An unknown name, unverified files without `allow_unverified`, a file on disk or a
         download whose hash (or known size) is wrong.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> import segkit
+    >>> tests_data = Path(segkit.__file__).parent.parent / "tests" / "data"
+    >>> paths = fetch("stardist-nuclei", root=tests_data)  # files placed by hand: no network
+    >>> [p.name for p in paths.values()]
+    ['img2d.tif', 'mask2d.tif']
+    >>> sorted(_SYNTHETIC)  # generated on first use, e.g. fetch("synthetic-em", root="data")
+    ['synthetic-em', 'synthetic-em-small']
     """
+    if name in _SYNTHETIC and (registry is None or name not in registry):
+        paths = _em_files(name, root=root)
+        return {f"{k}.tif": paths[k] for k in EM_FILES}
+    if name not in (REGISTRY if registry is None else registry):
+        raise ValueError(f"`name` must be a registered dataset "
+                         f"{sorted(REGISTRY if registry is None else registry)} or a synthetic "
+                         f"one {sorted(_SYNTHETIC)}, got {name!r}")
     ds = _dataset(name, registry)
     return _fetch_files(name, ds, list(ds.files), root=root, allow_unverified=allow_unverified,
                         progressbar=progressbar)

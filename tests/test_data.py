@@ -213,6 +213,23 @@ def test_incomplete_dataset_is_regenerated(tmp_path, monkeypatch):
     assert stacks["test"][0].shape == (2, 32, 32, 1)
 
 
+def test_fetch_writes_synthetic_data_and_returns_its_paths(tmp_path, monkeypatch):
+    monkeypatch.setitem(data._SYNTHETIC, "tiny", dict(train_slices=2, test_slices=2,
+                                                     shape=(32, 48), seed=5))
+    paths = data.fetch("tiny", root=tmp_path)
+    # keyed like the EPFL files of the registry, so notebook 01 reads either by path
+    assert list(paths) == [f"{k}.tif" for k in data.EM_FILES]
+    assert list(paths) == list(data.REGISTRY["epfl-hippocampus"].files)
+    assert all(p.is_file() and p.parent == tmp_path / "tiny" for p in paths.values())
+    images = io.read_stack(paths["training.tif"])
+    expected, _ = synthetic.make_em_volume(2, (32, 48), seed=5)
+    np.testing.assert_array_equal(images[..., 0], expected)
+    assert data.fetch("tiny", root=tmp_path) == paths  # the second call reuses the files
+    with pytest.raises(ValueError, match=r"`name` must be a registered dataset \[.*'emps'.*\] "
+                                         r"or a synthetic one \[.*'tiny'\], got 'nope'"):
+        data.fetch("nope", root=tmp_path)
+
+
 def test_unknown_dataset_name(tmp_path):
     with pytest.raises(ValueError, match=r"`name` must be a synthetic dataset .* got 'nope'"):
         data._em_files("nope", root=tmp_path)
