@@ -66,6 +66,41 @@ def test_connectivity_decides_diagonal_touching():
     assert eda.count_objects(diag, connectivity=1)[0] == 2
 
 
+def test_stacks_count_per_slice_unless_asked_for_3d():
+    m = np.zeros((4, 6, 6, 1), np.uint8)
+    m[0:3, 1:3, 1:3] = 1          # a 2 x 2 x 3 column: one object in 3-D, three in 2-D
+    m[1, 4, 4] = 1                # one voxel alone in slice 1
+    m[3, 3, 3] = 1                # touches the column's last voxel (2, 2, 2) at a corner only
+    n2, areas = eda.count_objects(m)
+    assert n2 == 5 and sorted(areas.tolist()) == [1, 1, 4, 4, 4]
+    n3, volumes = eda.count_objects(m, dims=3)
+    assert n3 == 2 and sorted(volumes.tolist()) == [1, 13]  # the corner joins in full 3-D
+    n6, volumes6 = eda.count_objects(m, dims=3, connectivity=1)  # 6-neighbourhood: it does not
+    assert n6 == 3 and sorted(volumes6.tolist()) == [1, 1, 12]
+    assert eda.count_objects(m[..., 0], dims=3)[0] == 2  # (N, H, W) as well
+    assert volumes.dtype.kind == "i"
+
+
+def test_spacing_gives_physical_areas_and_volumes():
+    m = np.zeros((3, 5, 5), bool)
+    m[:, 1:3, 1:4] = True                           # 3 slices of 2 x 3 pixels
+    _, area = eda.count_objects(m[0], spacing=5.0)
+    assert area.tolist() == [6 * 25.0]              # Malec's 25 nm^2 per pixel
+    _, vol = eda.count_objects(m, dims=3, spacing=5.0)
+    assert vol.tolist() == [18 * 125.0]             # and 125 nm^3 per voxel
+    _, vol = eda.count_objects(m, dims=3, spacing=(10.0, 5.0, 5.0))  # anisotropic voxels
+    assert vol.tolist() == [18 * 250.0]
+    _, areas = eda.count_objects(m, spacing=(2.0, 3.0))  # a stack, per slice, (dy, dx)
+    assert areas.tolist() == [36.0, 36.0, 36.0]
+
+
+def test_one_slice_with_a_channel_axis_is_one_slice():
+    m = np.zeros((5, 5, 1), np.uint8)
+    m[0, 0] = m[4, 4] = 1
+    assert eda.count_objects(m)[0] == 2
+    assert eda.count_objects(m, dims=3)[0] == 2
+
+
 def test_objects_per_slice_and_areas():
     m = np.zeros((2, 6, 6), np.uint8)
     m[0, 0:2, 0:2] = 1
@@ -108,23 +143,23 @@ def test_compare_counts_finds_the_failures():
 # ----------------------------------------------------------------------------- correlation
 def test_fisher_ci_on_paper():
     # z = atanh(0.5) = 0.5493, se = 1/sqrt(100) = 0.1, z +- 1.96 se back through tanh
-    low, high = eda.fisher_ci(0.5, 103)
+    low, high = eda._fisher_ci(0.5, 103)
     assert low == pytest.approx(np.tanh(np.arctanh(0.5) - 0.196), abs=1e-4)
     assert high == pytest.approx(np.tanh(np.arctanh(0.5) + 0.196), abs=1e-4)
 
 
 @pytest.mark.parametrize("r", [-0.9, -0.3, 0.0, 0.4, 0.95])
 def test_fisher_ci_properties(r):
-    low, high = eda.fisher_ci(r, 50)
+    low, high = eda._fisher_ci(r, 50)
     assert -1 <= low < r < high <= 1
-    nlow, nhigh = eda.fisher_ci(-r, 50)
+    nlow, nhigh = eda._fisher_ci(-r, 50)
     assert (nlow, nhigh) == pytest.approx((-high, -low))
-    wide = eda.fisher_ci(r, 10)
+    wide = eda._fisher_ci(r, 10)
     assert wide[1] - wide[0] > high - low
 
 
 def test_fisher_ci_perfect_correlation_is_degenerate():
-    assert eda.fisher_ci(1.0, 20) == (1.0, 1.0)
+    assert eda._fisher_ci(1.0, 20) == (1.0, 1.0)
 
 
 def test_correlation_length_grows_with_smoothing():
@@ -186,13 +221,22 @@ def test_transformed_correlation_on_a_subset_of_slices():
      r"`images` must be finite, got 16 NaN"),
     (lambda: eda.intensity_histograms(np.zeros((1, 4, 4)), np.full((1, 4, 4), 3)), ValueError,
      r"`masks` must be a binary mask"),
-    (lambda: eda.count_objects(np.zeros((3, 4, 4))), ValueError,
-     r"`mask` must be a 2-D slice .* got array of shape \(3, 4, 4\)"),
+    (lambda: eda.count_objects(np.zeros((2, 3, 4, 4))), ValueError,
+     r"`mask` must have one channel \(N, H, W, 1\), got array of shape \(2, 3, 4, 4\)"),
     (lambda: eda.count_objects(np.zeros((4, 4)), connectivity=3), ValueError,
-     r"`connectivity` must be 1 or 2"),
+     r"`connectivity` must be between 1 and 2 for 2-D components, got 3"),
+    (lambda: eda.count_objects(np.zeros((2, 4, 4)), dims=3, connectivity=4), ValueError,
+     r"`connectivity` must be between 1 and 3 for 3-D components, got 4"),
+    (lambda: eda.count_objects(np.zeros((2, 4, 4)), dims=4), ValueError,
+     r"`dims` must be 2 \(objects of each slice\) or 3 \(objects of the volume\), got 4"),
+    (lambda: eda.count_objects(np.zeros((2, 4, 4)), dims=3, spacing=(5.0, 5.0)), ValueError,
+     r"`spacing` must be one number or 3 \(one per axis\), got \(5.0, 5.0\)"),
+    (lambda: eda.count_objects(np.zeros((4, 4)), spacing=-1.0), ValueError, r"`spacing`"),
+    (lambda: eda.count_objects(np.zeros((4, 4)), spacing="5 nm"), TypeError, r"`spacing`"),
+    (lambda: eda.count_objects(np.full((4, 4), 3)), ValueError, r"`mask` must be a binary mask"),
     (lambda: eda._humps_per_line(np.zeros((4, 4)), axis=2), ValueError, r"`axis` must be 0 or 1"),
-    (lambda: eda.fisher_ci(1.2, 10), ValueError, r"`r` must be correlations in \[-1, 1\]"),
-    (lambda: eda.fisher_ci(0.2, 3), ValueError, r"`n` must be > 3"),
+    (lambda: eda._fisher_ci(1.2, 10), ValueError, r"`r` must be correlations in \[-1, 1\]"),
+    (lambda: eda._fisher_ci(0.2, 3), ValueError, r"`n` must be > 3"),
     (lambda: eda.slice_correlation(np.zeros((2, 4, 4)), reference=2), ValueError,
      r"`reference` must be < the number of slices 2, got 2"),
     (lambda: eda.slice_correlation(np.zeros((2, 4, 4, 3))), ValueError,

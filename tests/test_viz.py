@@ -60,3 +60,37 @@ def test_plot_history():
     assert len(fig.axes[1].lines) == 1  # no validation Dice in this history
     with pytest.raises(ValueError, match=r"`keys` \['iou'\] are not in the history"):
         viz.plot_history({"loss": [1.0]}, keys=["iou"])
+
+
+def test_show_orthogonal_cuts_the_stack_through_the_point():
+    vol = np.arange(5 * 30 * 40, dtype=float).reshape(5, 30, 40)
+    masks = np.zeros(vol.shape, np.uint8)
+    masks[1:4, 5:15, 10:30] = 1
+    fig = viz.show_orthogonal(vol[..., None], masks, point=(2, 10, 20))
+    xy, xz, yz = (ax.images[0].get_array() for ax in fig.axes)
+    assert xy.shape[:2] == (30, 40) and xz.shape[:2] == (5, 40) and yz.shape[:2] == (30, 5)
+    # one grey scale for the three planes: the planes' pixels keep their order
+    assert xz[0, 0, 0] < xy[0, 0, 0] < yz[0, -1, 0]
+    assert (xy[5, 10] == (1.0, 0.2, 0.2)).all()          # the mask's corner is outlined
+    fig = viz.show_orthogonal(vol, point=(4, 12, 8), window=(10, 0, 10, 20), z_scale=2.0)
+    xy, xz, yz = (ax.images[0].get_array() for ax in fig.axes)
+    assert xy.shape[:2] == (10, 20) and xz.shape[:2] == (5, 20) and yz.shape[:2] == (10, 5)
+    assert fig.axes[1].get_aspect() == 2.0
+    assert [ax.get_title() for ax in fig.axes] == ["x-y: slice 4", "", "y-z: column 8"]
+    assert fig.axes[1].get_ylabel().startswith("x-z: row 12\n")
+    import matplotlib.pyplot as plt
+    plt.close("all")
+
+
+@pytest.mark.parametrize("kwargs, exc, match", [
+    (dict(point=(5, 0, 0)), ValueError, r"`point` \(5, 0, 0\) must lie inside the stack"),
+    (dict(point=(0, 0)), ValueError, r"`point` must be \(z, y, x\)"),
+    (dict(window=(0, 0, 40, 10)), ValueError, r"`window` \(0, 0, 40, 10\) must be a non-empty"),
+    (dict(point=(0, 0, 0), window=(5, 5, 10, 10)), ValueError,
+     r"`point` \(0, 0, 0\) must lie inside `window`"),
+    (dict(z_scale=0), ValueError, r"`z_scale`"),
+    (dict(masks=np.zeros((5, 30, 41))), ValueError, r"`masks` \(shape \(5, 30, 41\)\) must have"),
+])
+def test_show_orthogonal_refuses(kwargs, exc, match):
+    with pytest.raises(exc, match=match):
+        viz.show_orthogonal(np.zeros((5, 30, 40)), **kwargs)

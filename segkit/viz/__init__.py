@@ -5,7 +5,8 @@
 - `segkit.viz.images`: images, masks, labels and points: `overlay`, `show_images` (every
   image figure of the course, with outlines, labels on a transparent background, points and
   a zoomed window).
-- `segkit.viz.data`: exploratory figures of notebook 02.
+- `segkit.viz.data`: exploratory figures of notebook 02, `show_orthogonal` (x-y, x-z and y-z
+  planes of a stack) among them.
 - `segkit.viz.augment`: `show_augmented`, random draws of the augmentation (notebook 04).
 - `segkit.viz.scores`: `plot_history` (learning curves), `plot_confusion`, `plot_roc`.
 
@@ -15,7 +16,7 @@ computation layer returned.
 
 from .augment import show_augmented
 from .data import (plot_correlation_curves, plot_intensity_histograms, plot_object_counts,
-                   show_count_example, show_decorrelation)
+                   show_count_example, show_decorrelation, show_orthogonal)
 from .images import overlay, show_images
 from .notebook import save_fig, setup_notebook
 from .scores import plot_confusion, plot_history, plot_roc
@@ -24,7 +25,7 @@ __all__ = [
     "setup_notebook", "save_fig",
     "overlay", "show_images",
     "plot_intensity_histograms", "plot_object_counts", "show_count_example",
-    "plot_correlation_curves", "show_decorrelation",
+    "plot_correlation_curves", "show_decorrelation", "show_orthogonal",
     "show_augmented",
     "plot_confusion", "plot_roc", "plot_history",
 ]

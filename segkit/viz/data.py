@@ -1,4 +1,5 @@
-"""Exploratory figures: intensity histograms, object counts, slice-to-slice correlation.
+"""Exploratory figures: intensity histograms, object counts, slice-to-slice correlation, and
+orthogonal views of a stack.
 
 Introduced in notebook 02.
 """
@@ -9,7 +10,7 @@ from .._validate import as_binary
 from ._axes import _ax
 
 __all__ = ["plot_intensity_histograms", "plot_object_counts", "show_count_example",
-           "plot_correlation_curves", "show_decorrelation"]
+           "plot_correlation_curves", "show_decorrelation", "show_orthogonal"]
 
 
 def plot_intensity_histograms(images, masks, *, bins=256, ax=None):
@@ -132,11 +133,11 @@ def show_decorrelation(stack, *, noise=0.5, elastic=10.0, max_depth=10, seed=0, 
     Introduced in notebook 02, where sliders drive `noise` (times the first slice's standard
     deviation) and `elastic` (B-spline grid sigma, pixels).
     """
-    from ..eda import effective_step, slice_correlation, transformed_correlation
+    from ..eda import _effective_step, slice_correlation, transformed_correlation
 
     x = np.asarray(stack)
     slices = np.arange(min(max_depth + 1, len(x)))
-    step = effective_step(x)
+    step = _effective_step(x)
     curves = {"original": slice_correlation(x, step=step, slices=slices)}
     curves["flipped"] = transformed_correlation(x, transform="flip", step=step, slices=slices)
     curves[f"noise {noise:g} sd"] = transformed_correlation(
@@ -144,3 +145,116 @@ def show_decorrelation(stack, *, noise=0.5, elastic=10.0, max_depth=10, seed=0, 
     curves[f"elastic grid sigma {elastic:g} px"] = transformed_correlation(
         x, transform="elastic_grid", strength=elastic, step=step, slices=slices, seed=seed)
     return plot_correlation_curves(curves, ax=ax)
+
+
+def show_orthogonal(stack, masks=None, *, point=None, window=None, z_scale=1.0, size=8.0):
+    """Three orthogonal planes of a stack through one point: x-y, x-z and y-z.
+
+    Introduced in notebook 02, after Malec's Fig. 2 ("the x-z and y-z planes look very similar
+    to the x-y plane" when the voxels are cubic). The x-y plane is slice ``z``; below it, the
+    x-z plane is row ``y`` of every slice; to its right, the y-z plane is column ``x`` of every
+    slice. Dashed lines mark where the planes cross. The three planes share one grey scale.
+
+    Parameters
+    ----------
+    stack : (N, H, W) or (N, H, W, 1) ndarray
+    masks : ndarray shaped like `stack`, optional
+        Binary masks, outlined in red in every plane.
+    point : (z, y, x), optional
+        Where the planes cross; default the centre of the stack.
+    window : (row, col, height, width), optional
+        Show only this window of the x-y plane, and the same rows and columns in the other two:
+        a stack of a few dozen slices is a thin strip beside a 768 x 1024 slice. The point's
+        ``y`` and ``x`` must lie inside it.
+    z_scale : float
+        Slice spacing divided by the pixel side: 1 for cubic voxels (EPFL's 5 x 5 x 5 nm).
+    size : float
+        Width of the figure in inches.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> vol = np.zeros((6, 40, 60)); vol[2:4, 10:20, 30:50] = 1
+    >>> fig = show_orthogonal(vol, vol > 0, point=(3, 15, 40), window=(0, 20, 40, 40))
+    >>> [ax.get_title() for ax in fig.axes], fig.axes[1].get_ylabel().splitlines()[0]
+    (['x-y: slice 3', '', 'y-z: column 40'], 'x-z: row 15')
+    >>> fig.axes[1].images[0].get_array().shape[:2]  # 6 slices x the window's 40 columns
+    (6, 40)
+    """
+    import matplotlib.pyplot as plt
+    from skimage.segmentation import find_boundaries
+
+    from .._validate import as_stack, check_int, check_real, check_same_shape, describe
+
+    x, _ = as_stack(stack, "stack", ndim_in=(3, 4))
+    m = None
+    if masks is not None:
+        m, _ = as_stack(masks, "masks", ndim_in=(3, 4))
+        m = as_binary(m, "masks")
+        check_same_shape(x, "stack", m, "masks")
+    n, h, w = x.shape
+    z_scale = check_real(z_scale, "z_scale", low=0.0, low_open=True)
+    if point is None:
+        point = (n // 2, h // 2, w // 2)
+    if np.ndim(point) != 1 or len(point) != 3:
+        raise ValueError(f"`point` must be (z, y, x), got {point!r}")
+    z, y, c = (check_int(v, "point", minimum=0) for v in point)
+    if z >= n or y >= h or c >= w:
+        raise ValueError(f"`point` {tuple(point)} must lie inside the stack, "
+                         f"{describe(x)} (N, H, W)")
+    if window is None:
+        window = (0, 0, h, w)
+    if np.ndim(window) != 1 or len(window) != 4:
+        raise ValueError(f"`window` must be (row, col, height, width), got {window!r}")
+    r0, c0, hh, ww = (check_int(v, "window", minimum=0) for v in window)
+    if hh < 1 or ww < 1 or r0 + hh > h or c0 + ww > w:
+        raise ValueError(f"`window` {tuple(window)} must be a non-empty part of the {h} x {w} "
+                         "slices")
+    if not (r0 <= y < r0 + hh and c0 <= c < c0 + ww):
+        raise ValueError(f"`point` {tuple(point)} must lie inside `window` {tuple(window)}")
+    rows, cols = slice(r0, r0 + hh), slice(c0, c0 + ww)
+    planes = {"xy": x[z, rows, cols], "xz": x[:, y, cols], "yz": x[:, rows, c].T}
+    lo, hi = np.percentile(np.concatenate([p.ravel() for p in planes.values()]), [0.5, 99.5])
+    outlines = {}
+    if m is not None:
+        for key, plane in {"xy": m[z, rows, cols], "xz": m[:, y, cols],
+                           "yz": m[:, rows, c].T}.items():
+            outlines[key] = find_boundaries(plane, mode="inner")
+
+    def rgb(key):
+        grey = np.clip((planes[key].astype(np.float64) - lo) / max(hi - lo, 1e-12), 0, 1)
+        out = np.repeat(grey[..., None], 3, axis=-1)
+        if key in outlines:
+            out[outlines[key]] = (1.0, 0.2, 0.2)
+        return out
+
+    depth = n * z_scale
+    fig = plt.figure(figsize=(size, size * (hh + depth) / (ww + depth)))
+    grid = fig.add_gridspec(2, 2, width_ratios=[ww, depth], height_ratios=[hh, depth],
+                            wspace=0.05, hspace=0.05)
+    ax_xy = fig.add_subplot(grid[0, 0])
+    ax_xz = fig.add_subplot(grid[1, 0], sharex=ax_xy)
+    ax_yz = fig.add_subplot(grid[0, 1], sharey=ax_xy)
+    ax_xy.imshow(rgb("xy"), extent=(c0 - 0.5, c0 + ww - 0.5, r0 + hh - 0.5, r0 - 0.5))
+    ax_xz.imshow(rgb("xz"), extent=(c0 - 0.5, c0 + ww - 0.5, n - 0.5, -0.5), aspect=z_scale)
+    ax_yz.imshow(rgb("yz"), extent=(-0.5, n - 0.5, r0 + hh - 0.5, r0 - 0.5),
+                 aspect=1 / z_scale)
+    style = dict(color="yellow", lw=0.8, ls="--")
+    ax_xy.axhline(y, **style)
+    ax_xy.axvline(c, **style)
+    ax_xz.axhline(z, **style)
+    ax_xz.axvline(c, **style)
+    ax_yz.axvline(z, **style)
+    ax_yz.axhline(y, **style)
+    ax_xy.set_title(f"x-y: slice {z}")
+    ax_yz.set_title(f"y-z: column {c}")
+    ax_xy.set_ylabel("y (row)")
+    ax_xz.set_xlabel("x (column)")
+    ax_xz.set_ylabel(f"x-z: row {y}\nz (slice)", rotation=0, ha="right", va="center")
+    ax_yz.set_xlabel("z (slice)")
+    ax_xy.tick_params(labelbottom=False)
+    ax_yz.tick_params(labelleft=False)
+    return fig
