@@ -13,7 +13,8 @@ a given seed reproduces an augmentation exactly.
 Transform names understood by `augment_pair` (argument ``transforms``), with the parameters
 that set their strength:
 
-- ``dihedral``: one of the 8 flips/rotations by 90 degrees (exact, no interpolation);
+- ``dihedral``: one of the 8 flips/rotations by 90 degrees (exact, no interpolation), or of
+  the subset ``dihedral_k`` (e.g. vertical flips only);
 - ``rotate``: rotation by an arbitrary angle, ``max_angle`` degrees;
 - ``shift``: translation, ``max_shift`` as a fraction of the side;
 - ``zoom``: zoom about the centre, factor in ``1 +- max_zoom``;
@@ -47,7 +48,11 @@ _DEFAULT_TRANSFORMS = ("dihedral", "rotate", "shift", "zoom", "elastic_grid", "i
 
 #: Strengths used by `augment_pair` (tuned for 256 x 256 tiles normalised to about [0, 1]).
 DEFAULT_PARAMS = {
-    "p": 0.5,               # probability of each listed transform (dihedral: k drawn from 0..7)
+    "p": 0.5,               # probability of each listed transform
+    "dihedral_k": (0, 1, 2, 3, 4, 5, 6, 7),  # dihedral: k drawn from these symmetries; (0, 4)
+                            # is a random vertical flip, (0, 6) a horizontal one, (0, 2, 4, 6)
+                            # both (Keras's vertical_flip and horizontal_flip), (0, 1, 2, 3)
+                            # quarter turns only
     "order": 1,             # image interpolation order (masks always 0); 3 is smoother but
                             # overshoots a little at sharp edges
     "mode": "reflect",      # border handling, the same for image and mask
@@ -424,6 +429,17 @@ def _check_transforms(transforms):
     return names
 
 
+def _check_dihedral_k(ks):
+    """The symmetries `augment_pair` may draw: a non-empty sequence of distinct ints 0..7."""
+    if isinstance(ks, (str, bytes)) or np.ndim(ks) != 1 or len(ks) == 0:
+        raise TypeError(f"`dihedral_k` must be a non-empty sequence of symmetries k in 0..7 "
+                        f"(see `dihedral`), e.g. (0, 4) for vertical flips, got {ks!r}")
+    out = tuple(check_int(k, "dihedral_k") for k in ks)
+    if any(not 0 <= k <= 7 for k in out) or len(set(out)) != len(out):
+        raise ValueError(f"`dihedral_k` must hold distinct symmetries k in 0..7, got {ks!r}")
+    return out
+
+
 def _check_params(params):
     """Defaults updated with `params`, every value checked; unknown names are an error."""
     unknown = sorted(set(params) - set(DEFAULT_PARAMS))
@@ -437,6 +453,7 @@ def _check_params(params):
     p["order"] = _check_order(p["order"])
     p["mode"] = _check_mode(p["mode"])
     p["grid_points"] = check_int(p["grid_points"], "grid_points", minimum=2)
+    p["dihedral_k"] = _check_dihedral_k(p["dihedral_k"])
     for key in ("max_angle", "max_shift", "max_zoom", "grid_sigma", "alpha", "max_brightness",
                 "max_contrast", "max_noise"):
         p[key] = _check_number(p[key], key, minimum=0.0)
@@ -453,7 +470,9 @@ def augment_pair(image, mask, *, rng, transforms=_DEFAULT_TRANSFORMS, **params):
 
     Each name in `transforms` is applied with probability ``p``, in the fixed order of
     `TRANSFORMS` (geometry first, intensity last), with a strength drawn uniformly up to its
-    maximum. ``dihedral`` draws ``k`` from 0..7, the identity included.
+    maximum. ``dihedral`` draws ``k`` from ``dihedral_k`` (default all of 0..7, the identity
+    included); on a non-square image an odd ``k`` (a quarter turn) becomes the ``k - 1`` that
+    keeps the shape.
 
     Parameters
     ----------
@@ -493,7 +512,7 @@ def augment_pair(image, mask, *, rng, transforms=_DEFAULT_TRANSFORMS, **params):
         if name not in names or rng.random() >= p["p"]:
             continue
         if name == "dihedral":
-            k = int(rng.integers(8))
+            k = p["dihedral_k"][int(rng.integers(len(p["dihedral_k"])))]
             if h != w and k % 2:  # a quarter turn would change a non-square tile's shape
                 k -= 1
             img, msk = dihedral(img, k), dihedral(msk, k)

@@ -272,15 +272,26 @@ def _label_row(arch, name, sets, test_x, test_y, *, tile, overlap, threshold, kn
 
 
 def _transform_sets(transforms, default):
-    """(label, names) pairs from names, "none", "all" or (label, names) pairs."""
+    """(label, names, params) rows from names, "none", "all", (label, names) pairs or
+    (label, names, params) triples."""
     out = []
     for item in ([transforms] if isinstance(transforms, str) else transforms):
+        params = {}
         if isinstance(item, str):
             names = () if item == "none" else default if item == "all" else (item,)
             label = "all (default)" if item == "all" else item
+        elif isinstance(item, (tuple, list)) and len(item) in (2, 3):
+            label, names = item[0], item[1]
+            if len(item) == 3:
+                params = item[2]
+                if not isinstance(params, dict):
+                    raise TypeError(f"`transforms` entry {label!r}: its third item must be a "
+                                    f"dict of augmentation settings, got {describe(params)}")
+            names = (names,) if isinstance(names, str) else names
         else:
-            label, names = item
-        out.append((str(label), tuple(names)))
+            raise TypeError(f"`transforms` entries must be names, (label, names) pairs or "
+                            f"(label, names, settings) triples, got {item!r}")
+        out.append((str(label), tuple(names), dict(params)))
     return out
 
 
@@ -298,7 +309,11 @@ def compare_transforms(train_data, val_data, *, transforms=("none", "all"), epoc
         NHWC tiles as for `segkit.augment.make_dataset` (images normalised).
     transforms : sequence
         Each entry a name of `segkit.augment.TRANSFORMS`, ``"none"`` (no augmentation),
-        ``"all"`` (the default set), or a ``(label, names)`` pair with a tuple of names.
+        ``"all"`` (the default set), a ``(label, names)`` pair with a tuple of names, or a
+        ``(label, names, settings)`` triple whose dict of `segkit.augment.DEFAULT_PARAMS`
+        overrides holds for that row only, e.g. ``("rotate 45", ("rotate",),
+        {"max_angle": 45})``: a table of the same transform at several strengths (Malec's
+        Table 1, notebook 04).
     epochs, batch_size, seed : int
     model : keras.Model, optional
         An uncompiled model with a sigmoid output; default a small U-Net
@@ -306,7 +321,8 @@ def compare_transforms(train_data, val_data, *, transforms=("none", "all"), epoc
     progress : bool
         Show a progress bar over the rows.
     **params
-        Strength overrides passed to `segkit.augment.augment_pair` (for example ``p=1.0``).
+        Strength overrides passed to `segkit.augment.augment_pair` for every row (for example
+        ``p=1.0``); a row's own settings take precedence.
 
     Returns
     -------
@@ -331,9 +347,10 @@ def compare_transforms(train_data, val_data, *, transforms=("none", "all"), epoc
     from .train import train
 
     experiments = _transform_sets(transforms, augment._DEFAULT_TRANSFORMS)
-    for _, names in experiments:  # every name is checked before the first training
+    for _, names, settings in experiments:  # every row is checked before the first training
         if names:
             augment._check_transforms(names)
+        augment._check_params({**params, **settings})
     val_ds = augment.make_dataset(*val_data, batch_size=batch_size, augment=False,
                                   shuffle=False)
     if model is None:
@@ -344,12 +361,12 @@ def compare_transforms(train_data, val_data, *, transforms=("none", "all"), epoc
     rows = []
     logger, level = _quiet_tensorflow()
     try:
-        for label, names in _progress(experiments, total=len(experiments), desc="transforms",
-                                      progress=progress):
+        for label, names, settings in _progress(experiments, total=len(experiments),
+                                                desc="transforms", progress=progress):
             model.set_weights(weights0)
             ds = augment.make_dataset(*train_data, batch_size=batch_size, augment=bool(names),
                                       seed=seed, transforms=names or augment._DEFAULT_TRANSFORMS,
-                                      **params)
+                                      **{**params, **settings})
             hist = train(model, ds, val_ds, epochs=epochs, loss="bce", seed=seed,
                          restore_best=False, metrics=[], verbose=0)
             rows.append({"transform": label, "train_loss": float(hist.history["loss"][-1]),

@@ -201,6 +201,35 @@ def test_non_square_tiles_keep_their_shape():
         assert out_img.shape == (16, 24) and out_msk.shape == (16, 24)
 
 
+@pytest.mark.parametrize("ks, allowed", [
+    ((0, 4), "vertical"),             # Keras's vertical_flip: upside down or not
+    ((0, 6), "horizontal"),           # horizontal_flip: left-right or not
+    ((0, 2, 4, 6), "both"),           # both flips, as Malec's final pipeline
+])
+def test_dihedral_k_limits_the_symmetries_drawn(ks, allowed):
+    img = np.arange(36, dtype=np.float32).reshape(6, 6)
+    copies = {"vertical": [img, img[::-1]], "horizontal": [img, img[:, ::-1]],
+              "both": [img, img[::-1], img[:, ::-1], img[::-1, ::-1]]}[allowed]
+    seen = set()
+    for s in range(40):
+        out, _ = A.augment_pair(img, img.astype(np.uint8) % 2, rng=s, p=1.0,
+                                transforms=["dihedral"], dihedral_k=ks)
+        match = [i for i, c in enumerate(copies) if np.array_equal(out, c)]
+        assert match, f"seed {s} gave a symmetry outside {ks}"
+        seen.add(match[0])
+    assert seen == set(range(len(copies)))  # and every allowed one is drawn
+
+
+def test_default_dihedral_k_draws_as_before():
+    # all eight symmetries, drawn with the same call to the generator as before the option
+    img = np.arange(16, dtype=np.float32).reshape(4, 4)
+    rng = np.random.default_rng(3)
+    rng.random()  # the p-draw of augment_pair
+    k = int(rng.integers(8))
+    out, _ = A.augment_pair(img, img.astype(np.uint8) % 2, rng=3, p=1.0, transforms=["dihedral"])
+    np.testing.assert_array_equal(out, A.dihedral(img, k))
+
+
 # ----------------------------------------------------------------------------- bad input
 @pytest.mark.parametrize("image, mask, exc, match", [
     (np.zeros((8, 8)), np.zeros((8, 9)), ValueError,
@@ -231,6 +260,11 @@ def test_bad_pairs(image, mask, exc, match):
     ({"grid_points": 1}, ValueError, r"`grid_points` must be >= 2, got 1"),
     ({"max_noise": float("nan")}, ValueError, r"`max_noise` must be finite"),
     ({"max_zoom": 1.0}, ValueError, r"`max_zoom` must be < 1"),
+    ({"dihedral_k": ()}, TypeError, r"`dihedral_k` must be a non-empty sequence"),
+    ({"dihedral_k": 4}, TypeError, r"`dihedral_k` must be a non-empty sequence .* got 4"),
+    ({"dihedral_k": (0, 8)}, ValueError, r"`dihedral_k` must hold distinct symmetries k in 0..7"),
+    ({"dihedral_k": (4, 4)}, ValueError, r"`dihedral_k` must hold distinct"),
+    ({"dihedral_k": (0, 1.5)}, TypeError, r"`dihedral_k`"),
 ])
 def test_bad_augment_options(kwargs, exc, match):
     with pytest.raises(exc, match=match):

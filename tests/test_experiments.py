@@ -117,3 +117,31 @@ def test_compare_transforms_rejects_unknown_names():
     x, y = data(2)
     with pytest.raises(ValueError, match=r"`transforms` has unknown name\(s\) 'spin'"):
         compare_transforms((x, y), (x, y), transforms=["none", "spin"], progress=False)
+
+
+def test_compare_transforms_row_settings_override_the_common_ones():
+    x, y = data(4)
+    # every tile rotated by an angle up to 90 degrees, except in the row that sets 0: a
+    # rotation by 0 is the identity, so that row trains exactly like "none"
+    rows = compare_transforms(
+        (x, y), (x, y), transforms=["none", ("rotate 0", ("rotate",), {"max_angle": 0.0}),
+                                    ("rotate 90", "rotate")],
+        batch_size=4, model=unet((16, 16, 1), depth=1, base_filters=2), progress=False,
+        p=1.0, max_angle=90.0)
+    losses = rows.set_index("transform")["train_loss"]
+    assert losses["rotate 0"] == pytest.approx(losses["none"], rel=1e-5)
+    assert losses["rotate 90"] != pytest.approx(losses["none"], rel=1e-5)
+
+
+@pytest.mark.parametrize("entry, exc, match", [
+    (("r", ("rotate",), [("max_angle", 4)]), TypeError,
+     r"`transforms` entry 'r': its third item must be a dict"),
+    (("r", ("rotate",), {"max_angel": 4}), TypeError,
+     r"unknown augmentation parameter\(s\) `max_angel`"),
+    (("r", ("rotate",), {"max_angle": -4}), ValueError, r"`max_angle` must be >= 0.0"),
+    (("r", "rotate", {}, "extra"), TypeError, r"`transforms` entries must be names"),
+])
+def test_compare_transforms_checks_every_row_before_training(entry, exc, match):
+    x, y = data(2)
+    with pytest.raises(exc, match=match):
+        compare_transforms((x, y), (x, y), transforms=["none", entry], progress=False)
