@@ -299,9 +299,10 @@ def compare_transforms(train_data, val_data, *, transforms=("none", "all"), epoc
                        batch_size=8, seed=0, model=None, progress=True, **params):
     """Train one model from the same start per transform set; report train and val loss.
 
-    The model is reset to the same initial weights before each row (and `segkit.train.train`
-    gives it a fresh optimizer), so rows differ only by their augmentation and the random
-    draws it makes. Reusing one model also keeps memory flat over the rows.
+    The model is reset to the same initial weights and a fresh optimizer state before each
+    row, so rows differ only by their augmentation and the random draws it makes. The model
+    is compiled once for the whole table (`segkit.train`'s ``_train_each``), so its training
+    step is traced once: time and memory stay flat over the rows.
 
     Parameters
     ----------
@@ -344,7 +345,7 @@ def compare_transforms(train_data, val_data, *, transforms=("none", "all"), epoc
     import pandas as pd
 
     from . import augment, models
-    from .train import train
+    from .train import _train_each
 
     experiments = _transform_sets(transforms, augment._DEFAULT_TRANSFORMS)
     for _, names, settings in experiments:  # every row is checked before the first training
@@ -357,18 +358,19 @@ def compare_transforms(train_data, val_data, *, transforms=("none", "all"), epoc
         keras.backend.clear_session()
         keras.utils.set_random_seed(seed)
         model = models.unet((None, None, 1), depth=2, base_filters=8)
-    weights0 = model.get_weights()
+    # one compile for the whole table: every row starts from the model's present weights and
+    # a fresh optimizer state, and reuses the traced training step (train() would trace it
+    # again per row, seconds each on a CPU, and memory that grows row by row)
+    train_sets = (augment.make_dataset(*train_data, batch_size=batch_size, augment=bool(names),
+                                       seed=seed, transforms=names or augment._DEFAULT_TRANSFORMS,
+                                       **{**params, **settings})
+                  for _, names, settings in experiments)
     rows = []
     logger, level = _quiet_tensorflow()
     try:
-        for label, names, settings in _progress(experiments, total=len(experiments),
-                                                desc="transforms", progress=progress):
-            model.set_weights(weights0)
-            ds = augment.make_dataset(*train_data, batch_size=batch_size, augment=bool(names),
-                                      seed=seed, transforms=names or augment._DEFAULT_TRANSFORMS,
-                                      **{**params, **settings})
-            hist = train(model, ds, val_ds, epochs=epochs, loss="bce", seed=seed,
-                         restore_best=False, metrics=[], verbose=0)
+        trainings = _train_each(model, train_sets, val_ds, epochs=epochs, loss="bce", seed=seed)
+        for (label, _, _), hist in _progress(zip(experiments, trainings), total=len(experiments),
+                                             desc="transforms", progress=progress):
             rows.append({"transform": label, "train_loss": float(hist.history["loss"][-1]),
                          "val_loss": float(hist.history["val_loss"][-1])})
     finally:

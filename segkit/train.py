@@ -485,3 +485,63 @@ def _check_model_in_strategy(model, strategy):
 
 
 # ----------------------------------------------------------------------------- studies
+
+
+# ----------------------------------------------------------------------------- one model, many short trainings
+# (added for notebook 04's augmentation table: experiments.compare_transforms)
+def _train_each(model, train_sets, val_data, *, epochs, loss="bce", seed=0, learning_rate=1e-3,
+                epsilon=1e-7):
+    """Train `model` on each dataset of `train_sets` in turn, every time from the weights it
+    has now and a fresh Adam state, compiling once.
+
+    `train` compiles on every call, and the first ``fit`` after a compile traces the training
+    and validation steps anew: several seconds per call on a CPU, and memory that grows with
+    every trace. A table of short trainings of one architecture (one row per augmentation,
+    `segkit.experiments.compare_transforms`) resets the weights and the optimizer's variables
+    instead, and reuses the traced steps. Rows differ only by their data and its random
+    draws.
+
+    Parameters
+    ----------
+    model : keras.Model
+        Uncompiled (it is compiled here); its present weights are every row's start.
+    train_sets : iterable of tf.data.Dataset
+        Consumed lazily, one dataset per training.
+    val_data : tf.data.Dataset
+    epochs : int
+    loss : str
+        A name of `segkit.losses.LOSSES`.
+    seed : int
+        Set before every training.
+    learning_rate, epsilon : float
+        Adam's settings, as for `train`.
+
+    Yields
+    ------
+    keras.callbacks.History
+        One per dataset, in order.
+
+    Examples
+    --------
+    >>> from segkit import models
+    >>> x = np.random.default_rng(0).random((4, 16, 16, 1), dtype=np.float32)
+    >>> y = (x > 0.5).astype(np.float32)
+    >>> import tensorflow as tf
+    >>> ds = tf.data.Dataset.from_tensor_slices((x, y)).batch(2)
+    >>> h1, h2 = _train_each(models.unet(depth=1, base_filters=2), [ds, ds], ds, epochs=1)
+    >>> h1.history["loss"] == h2.history["loss"]  # same start, same data: same training
+    True
+    """
+    epochs = check_int(epochs, "epochs", minimum=1)
+    seed = check_int(seed, "seed", minimum=0)
+    weights0 = model.get_weights()
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=learning_rate, epsilon=epsilon),
+                  loss=get_loss(loss), metrics=[])
+    model.optimizer.build(model.trainable_variables)
+    state0 = [v.numpy() for v in model.optimizer.variables]
+    for data in train_sets:
+        model.set_weights(weights0)
+        for variable, value in zip(model.optimizer.variables, state0):
+            variable.assign(value)
+        keras.utils.set_random_seed(seed)
+        yield model.fit(data, validation_data=val_data, epochs=epochs, shuffle=False, verbose=0)

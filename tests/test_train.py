@@ -254,3 +254,31 @@ def test_per_image_targets_of_a_patch_model():
         train(lambda: patch_classifier(n_scales=2, size=9, filters=2, cap=3),
               (x, {**y, "prob": y["prob"][:, 0]}), epochs=1,
               loss={"prob": "bce", "dist": "mae"})
+
+
+# ----------------------------------------------------------------------------- _train_each
+def test_train_each_compiles_once_and_resets_weights_and_optimizer():
+    import tensorflow as tf
+
+    from segkit import models
+    from segkit.train import _train_each
+
+    rng = np.random.default_rng(1)
+    x = rng.random((4, 16, 16, 1), dtype=np.float32)
+    y = (x > 0.5).astype(np.float32)
+    ds = tf.data.Dataset.from_tensor_slices((x, y)).batch(2)
+    other = tf.data.Dataset.from_tensor_slices((x[::-1].copy(), y[::-1].copy())).batch(2)
+    model = models.unet((16, 16, 1), depth=1, base_filters=2)
+    start = [w.copy() for w in model.get_weights()]
+    functions = []
+    histories = []
+    for h in _train_each(model, [ds, other, ds], ds, epochs=2, seed=3):
+        histories.append(h.history)
+        functions.append(model.train_function)
+    # the first and third rows train on the same data from the same start: the same numbers,
+    # which they would not be if the optimizer's state (Adam's moments) carried over
+    assert histories[0]["loss"] == histories[2]["loss"]
+    assert histories[0]["loss"] != histories[1]["loss"]
+    assert functions[0] is functions[1] is functions[2]  # traced once, reused
+    assert int(model.optimizer.iterations.numpy()) == 4  # 2 epochs x 2 batches of the last row
+    assert not all(np.array_equal(a, b) for a, b in zip(start, model.get_weights()))
