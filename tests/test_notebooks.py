@@ -15,6 +15,16 @@ NOTEBOOKS = course.notebook_paths()
 
 # What a notebook must print even in quick mode: the lesson's result is there, not just no error.
 EXPECTED_OUTPUT = {
+    "01_wrangling": [r"3 x 4 = 12 tiles per slice",
+                     r"validation slices with a training neighbour \(±1 slice\): blocks 0%",
+                     r"same normalisation after the round trip: True"],
+    "02_eda": [r"best single threshold: foreground (above|below) [\d.]+, Dice 0\.\d{3}",
+               r"\d+ objects in \d+ slices by 2-D components; \d+ objects in the volume",
+               r"mean area per object and slice \(nm²\)\s+70013\.9\s+\d",
+               r"mean volume per object \(nm³\)\s+13430224\.3\s+\d"],
+    "04_augmentation": [r"transform\s+train_loss\s+val_loss\s+paper_train_loss\s+paper_val_loss",
+                        r"\n\s*None\s+\d\.\d{3}\s+\d\.\d{3}\s+0\.302\s+0\.905",
+                        r"Rotate 90\s+\d\.\d{3}\s+\d\.\d{3}\s+0\.143\s+0\.284"],
     "06_segnet": [r"network\s+labels\s+kappa\s+balanced_auroc\s+fnr\s+fpr"]
     + [rf"\n{net}\s+{labels}\s+-?\d" for net in ("unet", "segnet")
        for labels in ("true", "flood", "region")],
