@@ -255,6 +255,13 @@ def rotate(image, mask, *, angle, order=1, mode="reflect"):
     -------
     image : float32 ndarray
     mask : ndarray of the mask's dtype
+
+    Examples
+    --------
+    >>> img = np.zeros((5, 5), np.float32); img[0, 2] = 1
+    >>> out, m = rotate(img, img.astype(np.uint8), angle=90)
+    >>> [int(i) for i in np.argwhere(m)[0]]  # the top pixel turns to the left edge
+    [2, 0]
     """
     img, msk, ind, mnd = _validate_pair(image, mask)
     angle = _check_number(angle, "angle")
@@ -268,6 +275,23 @@ def rotate(image, mask, *, angle, order=1, mode="reflect"):
 
 def shift(image, mask, *, offset, order=1, mode="reflect"):
     """Translate image and mask by ``offset = (dy, dx)`` pixels (content moves down/right).
+
+    Parameters
+    ----------
+    image : (H, W) or (H, W, 1) ndarray
+    mask : (H, W) or (H, W, 1) ndarray
+        Binary or integer labels; resampled by nearest neighbour.
+    offset : (float, float)
+        Rows down and columns right, in pixels (fractions interpolate).
+    order : int
+        Spline order for the image.
+    mode : str
+        Border handling (`scipy.ndimage` names), the same for image and mask.
+
+    Returns
+    -------
+    image : float32 ndarray
+    mask : ndarray of the mask's dtype
 
     Examples
     --------
@@ -286,7 +310,31 @@ def shift(image, mask, *, offset, order=1, mode="reflect"):
 
 
 def zoom(image, mask, *, factor, order=1, mode="reflect"):
-    """Zoom image and mask by `factor` about the centre, keeping the size (> 1 magnifies)."""
+    """Zoom image and mask by `factor` about the centre, keeping the size (> 1 magnifies).
+
+    Parameters
+    ----------
+    image : (H, W) or (H, W, 1) ndarray
+    mask : (H, W) or (H, W, 1) ndarray
+        Binary or integer labels; resampled by nearest neighbour.
+    factor : float
+        > 0; 2 doubles every length, 0.5 halves it (the border is filled by `mode`).
+    order : int
+        Spline order for the image.
+    mode : str
+        Border handling (`scipy.ndimage` names), the same for image and mask.
+
+    Returns
+    -------
+    image : float32 ndarray
+    mask : ndarray of the mask's dtype
+
+    Examples
+    --------
+    >>> m = np.zeros((9, 9), np.uint8); m[3:6, 3:6] = 1
+    >>> int(zoom(m.astype(np.float32), m, factor=2.0)[1].sum())  # 3 x 3 pixels become 6 x 6
+    36
+    """
     img, msk, ind, mnd = _validate_pair(image, mask)
     factor = _check_number(factor, "factor")
     if factor <= 0:
@@ -301,6 +349,21 @@ def zoom(image, mask, *, factor, order=1, mode="reflect"):
 # ----------------------------------------------------------------------------- intensity
 def brightness_contrast(image, mask, *, brightness=0.0, contrast=1.0):
     """``(x - mean) * contrast + mean + brightness`` on the image; the mask is unchanged.
+
+    Parameters
+    ----------
+    image : (H, W) or (H, W, 1) ndarray
+    mask : (H, W) or (H, W, 1) ndarray
+        Returned as it is.
+    brightness : float
+        Added to every pixel, in the image's units (about [0, 1] after normalisation).
+    contrast : float
+        >= 0; the spread about the mean is multiplied by it (1 leaves it).
+
+    Returns
+    -------
+    image : float32 ndarray
+    mask : ndarray
 
     Examples
     --------
@@ -318,7 +381,30 @@ def brightness_contrast(image, mask, *, brightness=0.0, contrast=1.0):
 
 
 def gaussian_noise(image, mask, *, sigma, rng):
-    """Add Gaussian noise of standard deviation `sigma` to the image; the mask is unchanged."""
+    """Add Gaussian noise of standard deviation `sigma` to the image; the mask is unchanged.
+
+    Parameters
+    ----------
+    image : (H, W) or (H, W, 1) ndarray
+    mask : (H, W) or (H, W, 1) ndarray
+        Returned as it is.
+    sigma : float
+        >= 0, in the image's units.
+    rng : int, numpy.random.Generator or None
+        The only source of randomness.
+
+    Returns
+    -------
+    image : float32 ndarray
+    mask : ndarray
+
+    Examples
+    --------
+    >>> out, _ = gaussian_noise(np.zeros((100, 100), np.float32), np.zeros((100, 100)),
+    ...                         sigma=0.5, rng=0)
+    >>> round(float(out.std()), 2)
+    0.5
+    """
     img, msk, ind, mnd = _validate_pair(image, mask)
     sigma = _check_number(sigma, "sigma", minimum=0.0)
     noise = as_rng(rng).standard_normal(img.shape, dtype=np.float32) * np.float32(sigma)
@@ -349,6 +435,15 @@ def elastic_grid(image, mask, *, sigma, points, rng, order=1, mode="reflect"):
     -------
     image : float32 ndarray
     mask : ndarray of the mask's dtype
+
+    Examples
+    --------
+    >>> img = np.linspace(0, 1, 64, dtype=np.float32).reshape(8, 8)
+    >>> out, m = elastic_grid(img, (img > 0.5).astype(np.uint8), sigma=2.0, points=3, rng=0)
+    >>> out.dtype, sorted(np.unique(m).tolist())  # the mask stays binary
+    (dtype('float32'), [0, 1])
+    >>> bool((elastic_grid(img, img > 0.5, sigma=0.0, points=3, rng=0)[0] == img).all())
+    True
     """
     import elasticdeform
 
@@ -395,6 +490,16 @@ def elastic_alpha_sigma(image, mask, *, alpha, sigma, rng, order=1, mode="reflec
     -------
     image : float32 ndarray
     mask : ndarray of the mask's dtype
+
+    Examples
+    --------
+    >>> img = np.linspace(0, 1, 64, dtype=np.float32).reshape(8, 8)
+    >>> out, m = elastic_alpha_sigma(img, (img > 0.5).astype(np.uint8), alpha=30.0, sigma=4.0,
+    ...                              rng=0)
+    >>> out.dtype, sorted(np.unique(m).tolist())  # the mask stays binary
+    (dtype('float32'), [0, 1])
+    >>> bool((elastic_alpha_sigma(img, img > 0.5, alpha=0.0, sigma=4.0, rng=0)[0] == img).all())
+    True
     """
     from scipy import ndimage
 
@@ -602,6 +707,14 @@ def make_dataset(images, masks, *, batch_size=8, augment=True, shuffle=True, see
     -----
     Call ``model.fit(ds, shuffle=False, ...)``: the dataset already shuffles, and Keras 3.15
     warns that its own ``shuffle=True`` default is ignored for a ``tf.data.Dataset``.
+
+    Examples
+    --------
+    >>> x = np.random.default_rng(0).random((4, 8, 8, 1), dtype=np.float32)
+    >>> ds = make_dataset(x, x > 0.5, batch_size=2, seed=1, transforms=["dihedral"])
+    >>> bx, by = next(iter(ds))
+    >>> tuple(bx.shape), bx.dtype.name, sorted(np.unique(by.numpy()).tolist())
+    ((2, 8, 8, 1), 'float32', [0.0, 1.0])
     """
     import tensorflow as tf
 

@@ -97,6 +97,14 @@ class RemoteDataset:
     sizes : dict of str to int
         Expected sizes in bytes of unverified files, where a public source states them;
         `fetch` checks them, a weaker guard than a checksum.
+
+    Examples
+    --------
+    >>> ds = REGISTRY["stardist-nuclei"]
+    >>> sorted(ds.files)[0], ds.license
+    ('stardist/data/images/img2d.tif', 'BSD-3-Clause (repository stardist/stardist)')
+    >>> REGISTRY["epfl-hippocampus"].files["training.tif"][1] is None  # no known checksum
+    True
     """
 
     description: str
@@ -485,9 +493,42 @@ def _em_layout(name, ds):
 def load_em_stacks(name="synthetic-em", *, root="data", **kwargs):
     """Training and testing stacks as NHWC arrays: ``{"train": (x, y), "test": (x, y)}``.
 
-    Works for the synthetic data, ``epfl-hippocampus`` and ``lucchi++``. Images keep their
-    dtype (uint8 for all of these); masks are uint8 {0, 1}. Keyword arguments go to
-    `load_dataset` (``allow_unverified``, ``registry``, ``progressbar``).
+    Works for the synthetic data (generated on first use), ``epfl-hippocampus`` and
+    ``lucchi++``, and any registered dataset laid out like EPFL's four TIFF stacks. Images
+    keep their dtype (uint8 for all of these); masks are uint8 {0, 1}.
+
+    Parameters
+    ----------
+    name : str
+        ``"synthetic-em"``, ``"synthetic-em-small"`` or a key of `REGISTRY` (or `registry`).
+    root : str or os.PathLike
+        Folder that holds one folder per dataset (as for `fetch`).
+    **kwargs
+        ``allow_unverified``, ``registry``, ``progressbar``, as for `fetch`.
+
+    Returns
+    -------
+    dict
+        ``"train"`` and ``"test"``, each an ``(images, masks)`` pair of (N, H, W, 1) arrays.
+
+    Examples
+    --------
+    A registered stack whose files are already on disk (here written by hand) is read
+    without any network:
+
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> root = Path(tempfile.mkdtemp())
+    >>> x = np.zeros((2, 8, 8), np.uint8); m = x.copy(); m[:, 2:4, 2:4] = 1
+    >>> files = {}
+    >>> for key, arr, is_mask in [("training", x, False), ("training_groundtruth", m, True),
+    ...                           ("testing", x, False), ("testing_groundtruth", m, True)]:
+    ...     path = _io.write_stack(root / "tiny-em" / f"{key}.tif", arr, mask=is_mask)
+    ...     files[f"{key}.tif"] = ("https://example.org/unused", _sha256(path))
+    >>> stacks = load_em_stacks("tiny-em", root=root,
+    ...                         registry={"tiny-em": RemoteDataset("a tiny stack", files)})
+    >>> stacks["train"][0].shape, sorted(np.unique(stacks["test"][1]).tolist())
+    ((2, 8, 8, 1), [0, 1])
     """
     if name == "lucchi++":
         parts = {split: load(name, root=root, split=split, **kwargs) for split in ("train", "test")}

@@ -120,6 +120,14 @@ def best_threshold(images, masks, *, bins=256):
     below it (``x < t``); Dice ``2 TP / (2 TP + FP + FN)`` is computed over the whole stack
     from cumulative histograms.
 
+    Parameters
+    ----------
+    images : (N, H, W) or (N, H, W, 1) ndarray
+    masks : same shape, binary
+    bins : int
+        As for `intensity_histograms`: integer images with at most `bins` grey values try
+        every value.
+
     Returns
     -------
     dict
@@ -306,11 +314,30 @@ def _naive_object_count(mask, *, axis=1):
 def compare_counts(masks, *, connectivity=2):
     """Connected-component and naive counts per slice, and the slices where they disagree.
 
+    The naive count is the raster-line heuristic Malec used (the most "humps", runs of
+    foreground, on any row); it undercounts objects that never share a row and overcounts
+    objects a row crosses twice.
+
+    Parameters
+    ----------
+    masks : (N, H, W) or (N, H, W, 1) ndarray, binary
+    connectivity : {1, 2}
+        Of the connected components (2: 8-neighbourhood, the course's convention).
+
     Returns
     -------
     dict
         ``components`` and ``naive`` (N,) int arrays, ``disagree`` (indices of slices where
-        they differ), ``areas`` (all component areas).
+        they differ), ``areas`` (all component areas, pixels).
+
+    Examples
+    --------
+    >>> m = np.zeros((2, 6, 6), np.uint8)
+    >>> m[0, 1, 1:5] = 1                                      # a bar: both count 1
+    >>> m[1, 1:4, 1] = m[1, 1:4, 4] = m[1, 3, 1:5] = 1        # a U: the naive count says 2
+    >>> c = compare_counts(m)
+    >>> c["components"].tolist(), c["naive"].tolist(), c["disagree"].tolist()
+    ([1, 1], [1, 2], [1])
     """
     y = as_binary(_stack(masks, "masks"), "masks")
     comp, areas = _objects_per_slice(y, connectivity=connectivity)
@@ -457,6 +484,14 @@ def slice_correlation(stack, *, reference=0, step=None, level=0.95, slices=None)
     dict
         ``depth`` (slice index minus reference), ``r``, ``low``, ``high``, ``n_eff``, ``step``,
         ``n_pixels``, ``naive_low``, ``naive_high``.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> base = rng.random((16, 16))
+    >>> c = slice_correlation(np.stack([base, base, rng.random((16, 16))]), step=1)
+    >>> c["r"].round(2).tolist(), c["n_eff"]  # white noise: every pixel independent
+    ([1.0, 1.0, 0.13], 256)
     """
     x = _stack(stack, "stack")
     reference = check_int(reference, "reference", minimum=0)
@@ -485,6 +520,25 @@ def transformed_correlation(stack, *, transform, strength=0.0, reference=0, seed
     points, sigma = strength pixels) or ``"elastic_alpha_sigma"`` (Simard field, alpha =
     strength pixels, sigma = 8 pixels). The effective n is the untransformed reference's, so
     curves are comparable.
+
+    Parameters
+    ----------
+    stack : (N, H, W) or (N, H, W, 1) ndarray
+    transform : str
+        One of the names above.
+    strength : float
+        >= 0, its meaning set by `transform`.
+    reference : int
+        The slice left unchanged, against which the others are correlated.
+    seed : int
+        Seed of the random transforms.
+    step, level, slices
+        As for `slice_correlation`.
+
+    Returns
+    -------
+    dict
+        As `slice_correlation`.
 
     Examples
     --------

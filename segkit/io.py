@@ -68,7 +68,29 @@ def to_nhwc(x, name="stack"):
 def atomic_path(path):
     """Context manager giving a temporary name beside `path`, renamed onto it on success.
 
-    A crash halfway through a write never leaves a truncated file under the real name.
+    A crash halfway through a write never leaves a truncated file under the real name: the
+    temporary file is removed on an exception, and replaces `path` only when the block ends
+    normally. Missing folders are created.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file to write.
+
+    Returns
+    -------
+    context manager
+        Its ``as`` target is the temporary `pathlib.Path` (same folder and suffix) to write to.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> out = Path(tempfile.mkdtemp()) / "tiles.npz"
+    >>> with atomic_path(out) as tmp:
+    ...     np.savez_compressed(tmp, x=np.arange(3))
+    >>> with np.load(out) as saved:
+    ...     saved["x"].tolist()
+    [0, 1, 2]
     """
     return _AtomicPath(Path(path))
 
@@ -116,6 +138,14 @@ def read_stack(path, *, name="path"):
         No such file.
     ValueError
         Not a TIFF, truncated or corrupt, colour, or holding NaN.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> path = write_stack(Path(tempfile.mkdtemp()) / "stack.tif", np.zeros((3, 4, 5), np.uint8))
+    >>> stack = read_stack(path)
+    >>> stack.shape, stack.dtype
+    ((3, 4, 5, 1), dtype('uint8'))
     """
     import tifffile
 
@@ -138,10 +168,28 @@ def read_stack(path, *, name="path"):
 def read_mask(path, *, name="path"):
     """Read a binary mask stack (values {0, 1} or {0, 255}) as NHWC uint8 with values {0, 1}.
 
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A TIFF file, e.g. ``training_groundtruth.tif`` of the EPFL hippocampus set (0/255).
+
+    Returns
+    -------
+    (N, H, W, 1) uint8 ndarray
+        0 background, 1 foreground.
+
     Raises
     ------
     ValueError
         Values other than the two classes (for example a label image or a probability map).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> m = np.zeros((2, 4, 4), np.uint8); m[:, 1:3, 1:3] = 1
+    >>> path = write_stack(Path(tempfile.mkdtemp()) / "masks.tif", m, mask=True)  # as 0/255
+    >>> sorted(np.unique(read_mask(path)).tolist())
+    [0, 1]
     """
     arr = read_stack(path, name=name)
     return as_binary(arr, f"{name} ({Path(path).name})").astype(np.uint8)
@@ -156,6 +204,19 @@ def write_stack(path, stack, *, mask=False):
     stack : (N, H, W), (N, H, W, 1) or (H, W) ndarray
     mask : bool
         Write a binary mask as uint8 {0, 255}, the convention of the EPFL ground truth.
+
+    Returns
+    -------
+    pathlib.Path
+        `path`.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> path = write_stack(Path(tempfile.mkdtemp()) / "s.tif", np.ones((2, 3, 3)), mask=True)
+    >>> import tifffile
+    >>> sorted(np.unique(tifffile.imread(path)).tolist())  # masks are stored 0/255
+    [255]
     """
     import tifffile
 
@@ -360,6 +421,19 @@ def untile(tiles, shape):
     shape : tuple
         The shape of the array that was tiled: ``(H, W)``, ``(N, H, W)`` or ``(N, H, W, C)``;
         the result has exactly this shape.
+
+    Returns
+    -------
+    ndarray of `shape`
+
+    Examples
+    --------
+    >>> x = np.arange(2 * 5 * 7).reshape(2, 5, 7)
+    >>> tiles = tile(x, 4)            # padded to 8 x 8: 2 x 2 tiles per slice
+    >>> tiles.shape
+    (8, 4, 4, 1)
+    >>> bool((untile(tiles, x.shape) == x).all())
+    True
     """
     t = as_array(tiles, "tiles")
     if t.ndim == 3:
@@ -436,6 +510,18 @@ def neighbour_leakage(train_idx, test_idx, *, reach=1):
 
     A measure of how much a split leaks: 0 for blocks separated by a gap of at least `reach`
     slices, close to 1 for a random per-slice split.
+
+    Parameters
+    ----------
+    train_idx, test_idx : sequence of int
+        Slice indices of the two sets; they must not share a slice.
+    reach : int
+        A test slice leaks when a training slice is at most `reach` slices away.
+
+    Returns
+    -------
+    float
+        In [0, 1].
 
     Examples
     --------
