@@ -255,3 +255,14 @@ def test_transformed_correlation_on_a_subset_of_slices():
 def test_bad_input(call, exc, match):
     with pytest.raises(exc, match=match):
         call()
+
+
+@pytest.mark.parametrize("dtype, low, high", [(np.uint8, 0, 256), (np.uint16, 1000, 1200),
+                                              (np.int16, -50, 60)])
+def test_integer_histograms_count_like_numpy(dtype, low, high):
+    rng = np.random.default_rng(4)
+    x = rng.integers(low, high, size=(3, 20, 30)).astype(dtype)
+    y = rng.random((3, 20, 30)) > 0.7
+    h = eda.intensity_histograms(x, y)
+    np.testing.assert_array_equal(h["foreground"], np.histogram(x[y], bins=h["edges"])[0])
+    np.testing.assert_array_equal(h["background"], np.histogram(x[~y], bins=h["edges"])[0])
