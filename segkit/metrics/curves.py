@@ -9,7 +9,7 @@ from .._validate import check_finite, describe
 from ._common import _score_map
 from .pixel import Confusion
 
-__all__ = ["roc_auc", "roc_curve", "threshold_sweep"]
+__all__ = ["roc_auc", "threshold_sweep"]
 
 
 def _scores(y_true, y_score):
@@ -30,7 +30,7 @@ def roc_auc(y_true, y_score):
 
     The probability that a random foreground pixel scores higher than a random background
     pixel, ties counting one half. Constant scores give 0.5. Computed from exact integer
-    counts (one sort per class), so it matches the trapezoidal area of `roc_curve`.
+    counts (one sort per class), so it matches the trapezoidal area of the curve `segkit.viz.plot_roc` draws.
 
     Parameters
     ----------
@@ -62,7 +62,7 @@ def roc_auc(y_true, y_score):
     return (int(below) + int(not_above)) / (2 * int(pos.size) * int(neg.size))
 
 
-def roc_curve(y_true, y_score, *, drop_intermediate=True):
+def _roc_curve(y_true, y_score, *, drop_intermediate=True):
     """ROC curve: false and true positive rates for every distinct threshold.
 
     A pixel counts as foreground when ``y_score >= threshold``; thresholds decrease, the first
@@ -82,7 +82,7 @@ def roc_curve(y_true, y_score, *, drop_intermediate=True):
 
     Examples
     --------
-    >>> f, t, th = roc_curve([[0, 0, 1, 1]], [[0.1, 0.4, 0.35, 0.8]])
+    >>> f, t, th = _roc_curve([[0, 0, 1, 1]], [[0.1, 0.4, 0.35, 0.8]])
     >>> f.tolist(), t.tolist(), th.tolist()
     ([0.0, 0.0, 0.5, 0.5, 1.0], [0.0, 0.5, 0.5, 1.0, 1.0], [inf, 0.8, 0.4, 0.35, 0.1])
     """
