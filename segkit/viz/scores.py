@@ -211,13 +211,13 @@ def plot_threshold(y_true, y_score, *, threshold=0.5, layout="tp-first", scale="
     threshold = _threshold(threshold)
     c = confusion(y_true, y_score, threshold=threshold)
     c.balanced_auroc()  # both classes, or an error that says so, before drawing
-    fig, axes = plt.subplots(1, 2, figsize=(8.4, 3.8), gridspec_kw={"width_ratios": [1, 1.1]})
+    fig, axes = plt.subplots(1, 2, figsize=(9.0, 4.4), gridspec_kw={"width_ratios": [1, 1.1]})
     plot_confusion(c, ax=axes[0], layout=layout)
     plot_roc(y_true, y_score, ax=axes[1], threshold=threshold)
     k = c.cohen_kappa()
     fig.suptitle(f"threshold {threshold:.2f}: FPR {c.fpr():.4f}  FNR {c.fnr():.4f}  "
                  f"Dice {c.dice():.4f}  kappa {k:.4f} ({interpret_kappa(k, scale=scale)})")
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 1, 0.95))
     return fig
 
 
