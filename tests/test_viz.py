@@ -16,7 +16,11 @@ def test_plots_draw():
     ax = viz.plot_confusion(M.confusion(t, s), title="c")
     assert len(ax.texts) == 4
     ax = viz.plot_roc(t, s, threshold=0.5)
-    assert "AUROC" in ax.get_legend().get_texts()[0].get_text()
+    assert ax.get_legend().get_texts()[0].get_text() == f"scores (AUROC {M.roc_auc(t, s):.3f})"
+    ties = np.round(s, 1)  # the trapezoid of the curve is the rank AUROC, ties included
+    ax = viz.plot_roc(t, ties)
+    assert ax.get_legend().get_texts()[0].get_text() == \
+        f"scores (AUROC {M.roc_auc(t, ties):.3f})"
     plt.close("all")
     with pytest.raises(TypeError, match="`counts` must be a Confusion"):
         viz.plot_confusion(np.zeros((2, 2)))

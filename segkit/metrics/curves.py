@@ -15,8 +15,8 @@ __all__ = ["roc_auc", "threshold_sweep"]
 def _scores(y_true, y_score):
     """Sorted scores of the foreground and of the background pixels."""
     t, s = _score_map(y_true, y_score)
-    pos = np.sort(s[t], kind="stable")
-    neg = np.sort(s[~t], kind="stable")
+    pos = np.sort(s[t])  # only the sorted values matter: the fastest sort will do
+    neg = np.sort(s[~t])
     if pos.size == 0 or neg.size == 0:
         which = "0 (background)" if pos.size == 0 else "1 (foreground)"
         raise ValueError(
@@ -87,7 +87,12 @@ def _roc_curve(y_true, y_score, *, drop_intermediate=True):
     ([0.0, 0.0, 0.5, 0.5, 1.0], [0.0, 0.5, 0.5, 1.0, 1.0], [inf, 0.8, 0.4, 0.35, 0.1])
     """
     pos, neg = _scores(y_true, y_score)
-    thresholds = np.unique(np.concatenate([pos, neg]))[::-1]
+    both = np.concatenate([pos, neg])
+    both.sort(kind="stable")  # two sorted runs: timsort merges them in one pass
+    distinct = np.empty(both.size, dtype=bool)
+    distinct[:1] = True
+    np.not_equal(both[1:], both[:-1], out=distinct[1:])
+    thresholds = both[distinct][::-1]  # = np.unique(both)[::-1], without a full sort
     tps = pos.size - np.searchsorted(pos, thresholds, side="left")
     fps = neg.size - np.searchsorted(neg, thresholds, side="left")
     if drop_intermediate and thresholds.size > 2:
