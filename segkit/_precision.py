@@ -203,9 +203,11 @@ def auto_decision(*, measure=None):
     key = machine_key(gpus)
     path = cache_file()
     cached = _read_cache(path)
-    if key in cached and set(PURPOSES) <= set(cached[key]):
-        return cached[key]
-    _log.info("segkit: measuring float32 against %s once for precision='auto' ...", mixed)
+    entry = cached.get(key)
+    if isinstance(entry, dict) and all(entry.get(p) in (mixed, "float32") for p in PURPOSES):
+        return entry
+    print(f"segkit: precision='auto' measures float32 against {mixed} once on this machine "
+          f"(about half a minute; the decision is kept in {path}) ...", flush=True)
     seconds = (measure or measure_speed)(mixed)
     decision = {"candidate": mixed, "seconds": seconds, "speedup": {}}
     for purpose in PURPOSES:

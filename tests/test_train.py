@@ -395,6 +395,20 @@ def test_auto_cache_is_per_machine_and_survives_an_unwritable_folder(fake_machin
     assert len(json.loads(_precision.cache_file().read_text())) == 2
 
 
+def test_a_damaged_cache_is_measured_again(fake_machine, capsys):
+    seconds = {"float32": {"train": 1.0, "predict": 1.0},
+               "mixed_bfloat16": {"train": 0.5, "predict": 0.5}}
+    calls = fake_machine(bf16=True, seconds=seconds)
+    cache = _precision.cache_file()
+    cache.parent.mkdir(parents=True)
+    key = _precision.machine_key()
+    for damaged in ("{not json", json.dumps({key: {"train": "float64", "predict": "float32"}})):
+        cache.write_text(damaged)
+        assert _precision.resolve("auto") == "mixed_bfloat16"
+    assert len(calls) == 2
+    assert "measures float32 against mixed_bfloat16 once" in capsys.readouterr().out
+
+
 def test_cpu_flags_are_read_from_cpuinfo(tmp_path):
     info = tmp_path / "cpuinfo"
     info.write_text("processor\t: 0\nflags\t\t: fpu sse avx512f\n")
