@@ -16,8 +16,10 @@ losses are computed in full precision.
    (``"mixed_bfloat16"``);
 2. a one-off measurement on this machine shows it is faster: notebook 05's U-Net (depth 4,
    8 base filters) on 256 x 256 tiles, batch 4, trained and run in float32 and in the mixed
-   policy, interleaved, about 20 s. Training and prediction are decided separately (bf16 can
-   speed up one and not the other).
+   policy, interleaved (72 s on a 2-core machine under a load average of 10; less on a quiet
+   one). Training and prediction are decided separately (bf16 can speed up one and not the
+   other). On a busy shared machine the measurement is noisy; delete the cache file to
+   measure again when it is quiet.
 
 The decision is cached per machine and software version in ``~/.cache/segkit/precision.json``
 (``$SEGKIT_CACHE_DIR`` or ``$XDG_CACHE_HOME/segkit`` if set), written atomically; delete the
@@ -207,7 +209,7 @@ def auto_decision(*, measure=None):
     if isinstance(entry, dict) and all(entry.get(p) in (mixed, "float32") for p in PURPOSES):
         return entry
     print(f"segkit: precision='auto' measures float32 against {mixed} once on this machine "
-          f"(about half a minute; the decision is kept in {path}) ...", flush=True)
+          f"(up to a minute or two; the decision is kept in {path}) ...", flush=True)
     seconds = (measure or measure_speed)(mixed)
     decision = {"candidate": mixed, "seconds": seconds, "speedup": {}}
     for purpose in PURPOSES:

@@ -338,7 +338,7 @@ def fake_machine(monkeypatch, tmp_path):
 def test_precision_names_are_checked():
     assert _precision.resolve("float32") == "float32"
     assert _precision.resolve("mixed_bfloat16") == "mixed_bfloat16"
-    with pytest.raises(ValueError, match="`precision` must be one of 'auto', 'float32'.*got 'bf16'"):
+    with pytest.raises(ValueError, match="`precision` must be one of 'auto', 'float32'.*'bf16'"):
         _precision.resolve("bf16")
     with pytest.raises(ValueError, match="`precision` must be one of"):
         train(tiny, data(), epochs=1, precision="float64")
