@@ -1,6 +1,7 @@
 # segkit course: every set-up step is one of these targets.
 #   make course          run every notebook in order, full parameters (QUICK=1 for the quick ones)
 #   make test            the whole test suite, notebooks included (quick mode)
+#   make test-colab      the notebooks on Colab's own package versions (Python 3.13, .venv-colab)
 # Both create the virtual environment (.venv) from environment.yml's pins when it is missing.
 PYTHON ?= python3
 VENV   := .venv
@@ -10,7 +11,7 @@ QUICK  ?= 0
 ONLY   ?=
 PYTEST_ARGS ?=
 
-.PHONY: env data course test bench headers strip timings clean
+.PHONY: env data course test test-colab bench headers strip timings clean
 
 env: $(STAMP)
 
@@ -34,6 +35,14 @@ course: data
 
 test: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Colab's profile (tools/colab_profile.py): a Python 3.13 environment with Colab's versions of
+# what segkit uses (tools/colab/pip-freeze.txt), the notebooks' setup cell run as written, a
+# check that it changed none of Colab's packages, then every notebook in quick mode.
+# Needs only a Python 3.13 (pyenv's, or COLAB_PYTHON=/path/to/python3.13), not .venv.
+COLAB_PYTHON ?=
+test-colab:
+	$(PYTHON) tools/colab_profile.py $(if $(COLAB_PYTHON),--python $(COLAB_PYTHON),) $(if $(ONLY),--only $(ONLY),)
 
 bench: $(STAMP)
 	$(PY) benchmarks/run.py
