@@ -24,7 +24,7 @@ What a learner gets on Colab, rebuilt in a virtual environment (``.venv-colab``)
 5. **What learners see there**: ``tools/outputs.py`` reads the executed copies. Colab's
    ipykernel (6.17) forwards what C++ code writes to stderr into the notebook, so TensorFlow's
    start-up log becomes a pink box there (ipykernel 7, pinned for Binder, does not forward it);
-   any such log fails the profile. Stray return values are listed, not failed (the browser
+   any TensorFlow log (C++ or its Python logger) fails the profile. Stray return values are listed, not failed (the browser
    test fails them).
 
 Stage times go to ``build/colab/colab-report.json``. Only the standard library is used here, so
@@ -289,7 +289,8 @@ def main(argv=None):
     for stem, found in seen.items():
         for cell, kind, text in found:
             print(f"  {stem} cell {cell}: {kind}: {text.splitlines()[0][:160]}")
-    native = sorted(stem for stem, found in seen.items() if any(k == "native log" for _, k, _ in found))
+    native = sorted(stem for stem, found in seen.items()
+                    if any(k == "tensorflow log" for _, k, _ in found))
     times["total_s"] = round(time.perf_counter() - t0, 1)
     report = {"python": version, "colab_freeze": str(FREEZE.relative_to(ROOT)),
               "preinstalled": {n: colab[n] for n in wanted},
@@ -301,7 +302,7 @@ def main(argv=None):
     if failed is not None:
         raise failed
     if native:
-        raise SystemExit("TensorFlow's C++ log reaches the notebook on Colab's runtime in "
+        raise SystemExit("TensorFlow's log reaches the notebook on Colab's runtime in "
                          f"{', '.join(native)}: silence it before TensorFlow loads")
 
 

@@ -5,10 +5,11 @@ and the Colab profile (the executed copies, on Colab's ipykernel, which forwards
 written below Python to the notebook). Standard library only.
 
 - ``error``: an exception (a traceback box).
-- ``native log``: TensorFlow's or absl's C++ log on stderr, e.g.
+- ``tensorflow log``: TensorFlow's or absl's log on stderr, from C++, e.g.
   ``2026-11-29 11:38:42.907159: E external/.../cuda_platform.cc:51] failed call to cuInit``
-  or ``I0000 00:00:1795954266.460995   15516 port.cc:153] oneDNN custom operations are on``:
-  a pink box about the machine, not the lesson.
+  or ``I0000 00:00:1795954266.460995   15516 port.cc:153] oneDNN custom operations are on``,
+  or from its Python logger (``WARNING:tensorflow:5 out of the last 11 calls to <function
+  ...> triggered tf.function retracing``): a pink box about the machine, not the lesson.
 - ``stray value``: the repr of a value a cell returned by accident (its last line is
   ``viz.save_fig(...)`` or ``ax.plot(...)``): ``PosixPath('figures/...')``, ``<Figure ...>``,
   ``[<matplotlib.lines.Line2D ...>]``, ``Text(0.5, 1.0, '...')``.
@@ -18,13 +19,14 @@ Python warnings on stderr are not findings: the lessons show some on purpose.
 
 import re
 
-__all__ = ["NATIVE_LOG", "STRAY_REPR", "findings"]
+__all__ = ["TENSORFLOW_LOG", "STRAY_REPR", "findings"]
 
-NATIVE_LOG = re.compile(
+TENSORFLOW_LOG = re.compile(
     r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+: [IWEF] "      # TensorFlow's own format
     r"|^[IWEF]\d{4} \d\d:\d\d:[\d.]+ +\d+ \S+:\d+\] "       # absl's format
     r"|oneDNN custom operations|Could not find cuda drivers|failed call to cuInit"
-    r"|WARNING: All log messages before absl::InitializeLog", re.MULTILINE)
+    r"|WARNING: All log messages before absl::InitializeLog"
+    r"|^(DEBUG|INFO|WARNING|ERROR|CRITICAL):(tensorflow|absl):", re.MULTILINE)
 STRAY_REPR = re.compile(
     r"^\s*(\[?<matplotlib\.|<Figure size |<Axes[: ]|Text\(-?\d|(Posix|Windows)Path\()")
 
@@ -44,7 +46,7 @@ def findings(cells):
     Returns
     -------
     list of tuple
-        ``kind`` is ``"error"``, ``"native log"`` or ``"stray value"``; ``text`` is the start
+        ``kind`` is ``"error"``, ``"tensorflow log"`` or ``"stray value"``; ``text`` is the start
         of the output.
 
     Examples
@@ -66,8 +68,8 @@ def findings(cells):
                 text = f"{out.get('ename')}: {out.get('evalue')}"
             elif out.get("output_type") == "stream" and out.get("name") == "stderr":
                 text = _text(out.get("text"))
-                if NATIVE_LOG.search(text):
-                    kind = "native log"
+                if TENSORFLOW_LOG.search(text):
+                    kind = "tensorflow log"
             elif out.get("output_type") == "execute_result":
                 text = _text(out.get("data", {}).get("text/plain"))
                 if STRAY_REPR.match(text):

@@ -15,6 +15,8 @@ TF_LINES = [
     "I0000 00:00:1795954285.867467   15755 cpu_feature_guard.cc:227] This TensorFlow binary is "
     "optimized to use available CPU instructions",
     "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR",
+    "WARNING:tensorflow:5 out of the last 11 calls to <function TensorFlowTrainer._make_function"
+    ".<locals>.multi_step_on_iterator at 0x7ff3559ee0c0> triggered tf.function retracing.",
 ]
 
 
@@ -31,13 +33,14 @@ def _result(text):
 
 
 @pytest.mark.parametrize("line", TF_LINES)
-def test_native_log_lines_are_found(line):
-    assert outputs.findings([_cell(_stderr(f"some text\n{line}\n"))])[0][:2] == (0, "native log")
+def test_tensorflow_log_lines_are_found(line):
+    assert outputs.findings([_cell(_stderr(f"some text\n{line}\n"))])[0][:2] == (0, "tensorflow log")
 
 
 @pytest.mark.parametrize("text", [
     "/tmp/ipykernel_1/3004380533.py:11: UserWarning: em_weak_labels(method='flood'): "
-    "39 warning(s) for 85 clicks", "100%|##########| 5/5 [00:01<00:00]", "I0000 is a label"])
+    "39 warning(s) for 85 clicks", "100%|##########| 5/5 [00:01<00:00]", "I0000 is a label",
+    "WARNING: the tensorflow docs say"])
 def test_python_warnings_and_progress_are_not_findings(text):
     assert outputs.findings([_cell(_stderr(text))]) == []
 
