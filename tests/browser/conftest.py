@@ -20,6 +20,7 @@ Reusable pieces, for any test of what a learner sees:
 - ``widget_panels(page)``: the widget trees in cell outputs, with their sliders, outputs, buttons.
 - ``drag_slider(page, handle, dx)``, ``press_slider(handle, key, times)``: move a slider with
   the mouse or the keyboard, as a learner does.
+- ``slider_value(handle)``, ``truncated_labels(page)``: a slider's value; widget labels cut off.
 - ``wait_for_change(locator, before)``: poll until a part of the page differs from `before`.
 - ``shot(target, name)``: a screenshot under ``build/browser/screenshots``.
 - ``static_server(folder)``: serve a folder on 127.0.0.1; ``book_site``: the built book there.
@@ -28,13 +29,11 @@ Reusable pieces, for any test of what a learner sees:
 import functools
 import http.server
 import os
-import re
 import secrets
 import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import urllib.request
@@ -73,6 +72,12 @@ def _missing(reason):
     if browser_required():
         pytest.fail(f"{reason} (SEGKIT_BROWSER=required)")
     pytest.skip(reason)
+
+
+def importlib_missing(module):
+    import importlib.util
+
+    return importlib.util.find_spec(module) is None
 
 
 def chromium_path():
@@ -187,12 +192,6 @@ def lab(tmp_path_factory):
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
-
-
-def importlib_missing(module):
-    import importlib.util
-
-    return importlib.util.find_spec(module) is None
 
 
 @pytest.fixture(scope="session")
