@@ -21,11 +21,10 @@ What a learner gets on Colab, rebuilt in a virtual environment (``.venv-colab``)
    environment (papermill, which the runner needs and Colab lacks, is added under the same
    constraints and checked the same way), with TensorFlow's default log level, as a learner
    has it. Executed copies land in ``build/colab/notebooks``.
-5. **What learners see there**: ``tools/outputs.py`` reads the executed copies. Colab's
-   ipykernel (6.17) forwards what C++ code writes to stderr into the notebook, so TensorFlow's
-   start-up log becomes a pink box there (ipykernel 7, pinned for Binder, does not forward it);
-   any TensorFlow log (C++ or its Python logger) fails the profile. Stray return values are listed, not failed (the browser
-   test fails them).
+5. **What learners see there**: ``tools/outputs.py`` reads the executed copies. ipykernel
+   forwards what C++ code writes to stderr into the notebook, so TensorFlow's start-up log
+   becomes a pink box; any TensorFlow log (C++ or its Python logger) fails the profile. Stray
+   return values are listed, not failed (the browser test fails them).
 
 Stage times go to ``build/colab/colab-report.json``. Only the standard library is used here, so
 any Python >= 3.11 can run this script; the environment it builds is Python 3.13.

@@ -5,11 +5,12 @@ and the Colab profile (the executed copies, on Colab's ipykernel, which forwards
 written below Python to the notebook). Standard library only.
 
 - ``error``: an exception (a traceback box).
-- ``tensorflow log``: TensorFlow's or absl's log on stderr, from C++, e.g.
+- ``tensorflow log``: TensorFlow's or absl's log in a stream output, from C++, e.g.
   ``2026-11-29 11:38:42.907159: E external/.../cuda_platform.cc:51] failed call to cuInit``
   or ``I0000 00:00:1795954266.460995   15516 port.cc:153] oneDNN custom operations are on``,
   or from its Python logger (``WARNING:tensorflow:5 out of the last 11 calls to <function
-  ...> triggered tf.function retracing``): a pink box about the machine, not the lesson.
+  ...> triggered tf.function retracing``, which 05 shows on stdout): text about the machine,
+  not the lesson, and a pink box when on stderr.
 - ``stray value``: the repr of a value a cell returned by accident (its last line is
   ``viz.save_fig(...)`` or ``ax.plot(...)``): ``PosixPath('figures/...')``, ``<Figure ...>``,
   ``[<matplotlib.lines.Line2D ...>]``, ``Text(0.5, 1.0, '...')``.
@@ -66,7 +67,7 @@ def findings(cells):
             if out.get("output_type") == "error":
                 kind = "error"
                 text = f"{out.get('ename')}: {out.get('evalue')}"
-            elif out.get("output_type") == "stream" and out.get("name") == "stderr":
+            elif out.get("output_type") == "stream":  # stderr, or stdout where a handler sends it
                 text = _text(out.get("text"))
                 if TENSORFLOW_LOG.search(text):
                     kind = "tensorflow log"

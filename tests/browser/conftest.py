@@ -164,9 +164,12 @@ def lab(tmp_path_factory):
     for name, text in LAB_SETTINGS.items():
         (settings / name).parent.mkdir(parents=True, exist_ok=True)
         (settings / name).write_text(text)
+    # What a learner's kernel sees: no log level or backend set by a test runner, and no
+    # PYTEST_* variables (with PYTEST_CURRENT_TEST set, ipykernel stops forwarding what C++
+    # code writes to stderr, TensorFlow's log among it, to the notebook).
     env = {k: v for k, v in os.environ.items()
-           # what the learner's kernel sees: no log level or backend set by a test runner
-           if k not in ("TF_CPP_MIN_LOG_LEVEL", "MPLBACKEND", "JUPYTER_PLATFORM_DIRS")}
+           if k not in ("TF_CPP_MIN_LOG_LEVEL", "MPLBACKEND", "JUPYTER_PLATFORM_DIRS")
+           and not k.startswith("PYTEST_")}
     env.update(JUPYTER_CONFIG_DIR=str(private / "config"), JUPYTER_RUNTIME_DIR=str(private / "run"),
                JUPYTERLAB_SETTINGS_DIR=str(settings),
                JUPYTERLAB_WORKSPACES_DIR=str(private / "workspaces"))

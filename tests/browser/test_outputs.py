@@ -28,6 +28,10 @@ def _stderr(text):
     return {"output_type": "stream", "name": "stderr", "text": text}
 
 
+def _stdout(text):
+    return {"output_type": "stream", "name": "stdout", "text": text}
+
+
 def _result(text):
     return {"output_type": "execute_result", "data": {"text/plain": text}}
 
@@ -43,6 +47,13 @@ def test_tensorflow_log_lines_are_found(line):
     "WARNING: the tensorflow docs say"])
 def test_python_warnings_and_progress_are_not_findings(text):
     assert outputs.findings([_cell(_stderr(text))]) == []
+
+
+def test_tensorflow_log_on_stdout_is_found_and_lesson_text_is_not():
+    log = "WARNING:tensorflow:5 out of the last 11 calls to <function f> triggered retracing."
+    table = "parameter  value  val_dice\nbaseline   -      0.127\n"
+    assert outputs.findings([_cell(_stdout(table)), _cell(_stdout(table + log))]) == [
+        (1, "tensorflow log", (table + log).strip())]
 
 
 @pytest.mark.parametrize("text", [
