@@ -256,7 +256,7 @@ def test_region_and_em_methods_run_on_a_slice():
 
 def test_set_params_changes_the_labels():
     ann = Annotator(two_cells(), points=[(10, 10)], method="flood",
-                    params={"closing_radius": 0})
+                    params={"closing_radius": 0, "gap_closing": "dilation"})
     assert int(ann.mask.sum()) == 1200
     ann.set_params(closing_radius=2)
     assert 0 < int(ann.mask.sum()) < 1200

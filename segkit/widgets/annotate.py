@@ -80,8 +80,8 @@ def _fill(method, image, rc, params):
             labels = weak.em_weak_labels(image, rc, method=method[3:], **params)
     notes = []
     for w in caught:
-        if issubclass(w.category, UserWarning):
-            notes.append(str(w.message))
+        if issubclass(w.category, UserWarning):  # segkit.weak gathers a call's into one
+            notes += list(getattr(w.message, "notes", [str(w.message)]))
         else:
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     return labels, notes
