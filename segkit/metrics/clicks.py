@@ -167,15 +167,15 @@ def click_scores(true_labels, pred_labels, points, *, ids=None, margin=8):
     inter = np.zeros(n_pts, np.int64)
     kappa = np.zeros(n_pts)
     h, w = true.shape[1:]
-    for z in np.unique(pts[:, 0]):
+    for z, (t, p) in enumerate(zip(true, pred)):
+        # overlap of each region with the object its click was made for, on the click's slice
+        lab = p[p > 0]
+        hit = (t[p > 0] == ids[lab - 1]) & (pts[lab - 1, 0] == z)
+        inter += np.bincount(lab[hit], minlength=n_pts + 1)[1:]
         on = np.flatnonzero(pts[:, 0] == z)
-        t, p = true[z], pred[z]
-        sizes = np.bincount(t.ravel(), minlength=int(ids[on].max()) + 1)
-        true_area[on] = sizes[ids[on]]
-        both = p > 0
-        codes, counts = np.unique(t[both] * (n_pts + 1) + p[both], return_counts=True)
-        lookup = dict(zip(codes.tolist(), counts.tolist()))
-        inter[on] = [lookup.get(int(ids[k]) * (n_pts + 1) + k + 1, 0) for k in on]
+        if on.size == 0:
+            continue
+        true_area[on] = np.bincount(t.ravel(), minlength=int(ids[on].max()) + 1)[ids[on]]
         boxes = _boxes(t)
         for k in on:
             box = boxes.get(int(ids[k]))
