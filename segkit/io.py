@@ -221,13 +221,16 @@ def read_stack(path, *, name="path"):
 def read_mask(path, *, name="path"):
     """Read a binary mask stack (values {0, 1} or {0, 255}) as NHWC uint8 with values {0, 1}.
 
+    `path` is what `read_stack` reads: a TIFF, an image file or a list of them.
+
     Raises
     ------
     ValueError
         Values other than the two classes (for example a label image or a probability map).
     """
     arr = read_stack(path, name=name)
-    return as_binary(arr, f"{name} ({Path(path).name})").astype(np.uint8)
+    where = name if isinstance(path, (list, tuple)) else f"{name} ({Path(path).name})"
+    return as_binary(arr, where).astype(np.uint8)
 
 
 def write_stack(path, stack, *, mask=False):

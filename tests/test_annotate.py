@@ -492,3 +492,44 @@ def test_nhwc_stack_and_bad_slice_or_path():
         ann.z = 3
     with pytest.raises(ValueError, match=r"`path` must be \(K, 2\) \(row, col\)"):
         ann.paint([1, 2, 3])
+
+
+# ----------------------------------------------------------------------------- notebook 10
+def test_load_points_takes_an_array_as_well_as_a_csv(tmp_path):
+    img, lab = grid_stack(2)
+    ann = Annotator(img, method="flood", params={"closing_radius": 0})
+    pts = weak.click_points(lab)
+    assert ann.load_points(pts).tolist() == pts.tolist()
+    assert ann.undo() and len(ann.points) == 0
+    ann.load_points(pts[:2])
+    ann.save_points(tmp_path / "p.csv")
+    ann.load_points(pts)
+    assert ann.load_points(tmp_path / "p.csv").tolist() == pts[:2].tolist()
+    with pytest.raises(ValueError, match=r"point 0 \(5, 0, 0\) of `points` is outside"):
+        ann.load_points([(5, 0, 0)])
+    single = Annotator(img[0], method=None)
+    assert single.load_points([(3, 4)]).tolist() == [[0, 3, 4]]
+
+
+def test_known_pixels_are_the_mask_a_ring_and_the_eraser():
+    img = two_cells()
+    ann = Annotator(img, points=[(10, 10)], method="flood",
+                    params={"closing_radius": 0, "gap_closing": "dilation"})
+    mask = ann.mask.astype(bool)  # the left cell: columns 0..29
+    assert mask[:, :30].all() and not mask[:, 30:].any()
+    known = ann.known(ring=2).astype(bool)
+    assert (known[:, :32]).all() and not known[:, 32:].any()  # the wall and one column more
+    assert (ann.known(ring=0) == ann.mask).all()
+    ann.paint([(5, 50)], erase=True, radius=2)  # an eraser dab on the right cell
+    dab = ann.known(ring=0).astype(bool) & ~mask
+    assert dab.any() and dab[:, 45:56].any() and not dab[:, :45].any()
+    with pytest.raises(ValueError, match=r"`ring` must be >= 0"):
+        ann.known(ring=-1)
+
+
+def test_known_is_empty_on_slices_without_annotation():
+    img, lab = grid_stack(3)
+    ann = Annotator(img, points=[(1, 8, 8)], method="flood", params={"closing_radius": 0})
+    known = ann.known(ring=1)
+    assert known.shape == img.shape and known.dtype == np.uint8
+    assert known[1].any() and not known[0].any() and not known[2].any()

@@ -259,7 +259,7 @@ def test_read_stack_reads_a_png_and_a_list_of_pngs():
     both = io.read_stack([ISBI / "image" / "0.png", ISBI / "image" / "1.png"])
     assert both.shape == (2, 512, 512, 1)
     np.testing.assert_array_equal(both[:1], one)
-    mask = io.read_mask(ISBI / "label" / "0.png")  # 255 = cell, 0 = membrane
+    mask = io.read_mask([ISBI / "label" / "0.png", ISBI / "label" / "1.png"])  # 255: cell
     assert mask.dtype == np.uint8 and set(np.unique(mask)) == {0, 1}
 
 
