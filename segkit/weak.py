@@ -128,8 +128,12 @@ def _as_points(points, shape, single):
 
 
 # ----------------------------------------------------------------------------- warnings
-class _ClickWarnings(UserWarning):
-    """The warnings of one filler call as one: counts them, quotes the first; `notes` holds all."""
+class WeakLabelWarning(UserWarning):
+    """The warnings of one filler call as one: counts them, quotes the first; `notes` holds all.
+
+    A `UserWarning`, so filters and ``pytest.warns(UserWarning)`` treat it as before; the
+    class only names what it is when Python prints it.
+    """
 
     def __init__(self, where, notes, n_points):
         self.notes = tuple(notes)
@@ -141,7 +145,7 @@ _GATHERING = threading.local()  # depth of nested gathering calls in this thread
 
 
 class _Gather:
-    """Record the UserWarnings of a block and give them back as one `_ClickWarnings`.
+    """Record the UserWarnings of a block and give them back as one `WeakLabelWarning`.
 
     Nested blocks (a filler calling another) pass their warnings to the outermost one, so
     that a call warns once. Other warning categories pass through unchanged.
@@ -169,7 +173,7 @@ class _Gather:
             return
         notes = []
         for w in self._caught:
-            if isinstance(w.message, _ClickWarnings):
+            if isinstance(w.message, WeakLabelWarning):
                 notes += w.message.notes
             elif issubclass(w.category, UserWarning):
                 notes.append(str(w.message))
@@ -178,7 +182,7 @@ class _Gather:
         if notes:
             arr = np.asarray(points, dtype=object)
             n = 1 if arr.ndim == 1 and arr.size else len(arr)
-            warnings.warn(_ClickWarnings(where, notes, n), stacklevel=3)
+            warnings.warn(WeakLabelWarning(where, notes, n), stacklevel=3)
 
 
 def _gathers_warnings(func):
