@@ -331,7 +331,7 @@ def _plateau_widths(sweep, score, tolerance=0.05):
         for name in ("flood fill", "region growing"):
             rows = sweep[sweep.filler == name]
             near = rows[rows.kappa_per_image >= rows.kappa_per_image.max() - 0.05].threshold
-            widths[name] = near.max() - near.min()
+            widths[name] = round(float(near.max() - near.min()), 3)
         verdict = "supported" if widths["region growing"] > widths["flood fill"] else "not supported"
         print(widths, verdict)
     ''')
