@@ -533,3 +533,16 @@ def test_known_is_empty_on_slices_without_annotation():
     known = ann.known(ring=1)
     assert known.shape == img.shape and known.dtype == np.uint8
     assert known[1].any() and not known[0].any() and not known[2].any()
+
+
+def test_filler_warnings_are_reported_once_per_state():
+    ann = Annotator(two_cells(), points=[(5, 30)], method="flood",
+                    params={"closing_radius": 0})
+    with pytest.warns(UserWarning, match=r"1 warning\(s\) from 'flood'"):
+        ann.labels
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the same points and parameters: no repeat
+        ann.mask, ann.known(), ann.labels
+    ann.click(5, 10)  # a new point: the warning comes again
+    with pytest.warns(UserWarning, match=r"1 warning\(s\) from 'flood'"):
+        ann.mask

@@ -541,6 +541,7 @@ class Annotator:
         self._drag = None
         self._pointer = None
         self._labels_version = 0
+        self._warned = None     # the state whose filler warnings were last reported
         self._last_draw = 0.0
         self._message = ""
 
@@ -688,7 +689,9 @@ class Annotator:
                 if layer is not None:
                     m = (m | (layer > 0)) & (layer >= 0)
                 out[z] = m
-        if notes:
+        state = (self._params_version, self._points.array.tobytes())
+        if notes and state != self._warned:  # once per set of points and parameters
+            self._warned = state
             first_z, first = notes[0]
             where = "" if self._single or n == 1 else f" (slice {first_z}; point numbers " \
                                                       "count that slice's points)"
@@ -701,7 +704,8 @@ class Annotator:
         """Weak labels shaped like the image: ``i + 1`` on the region of ``points[i]``.
 
         A `UserWarning` summarises what the filler warned about (clicks that gave no
-        region); the panel shows the same in its status line.
+        region), once for a given set of points and parameters (reading `labels`, `mask`
+        or `known` again does not repeat it); the panel shows the same in its status line.
         """
         return self._gather("labels")
 
