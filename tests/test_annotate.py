@@ -546,3 +546,15 @@ def test_filler_warnings_are_reported_once_per_state():
     ann.click(5, 10)  # a new point: the warning comes again
     with pytest.warns(UserWarning, match=r"1 warning\(s\) from 'flood'"):
         ann.mask
+
+
+def test_known_margin_leaves_the_edge_of_the_mask_unknown():
+    img = two_cells()
+    ann = Annotator(img, points=[(10, 10)], method="flood",
+                    params={"closing_radius": 0, "gap_closing": "dilation"})
+    known = ann.known(ring=3, margin=1).astype(bool)
+    assert known[:, :30].all()                      # the mask
+    assert not known[:, 30].any()                   # the first pixel beyond it: unknown
+    assert known[:, 31:33].all() and not known[:, 33:].any()  # the band, 2 and 3 px away
+    with pytest.raises(ValueError, match=r"`margin` \(3\) must be less than `ring` \(3\)"):
+        ann.known(ring=3, margin=3)

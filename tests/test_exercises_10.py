@@ -66,16 +66,19 @@ def test_ex10_2_the_widest_safe_band_by_hand():
     # the band grows in city-block steps: at 7 pixels it reaches column 26, the next square
     ann, truth = two_squares()
     fractions = check._band_fractions(ann, truth, 10)
-    assert all(f == 0 for f in fractions[:7]) and fractions[7] >= 0.01
+    assert all(fractions[r] == 0 for r in range(1, 7)) and fractions[7] >= 0.01
     assert check._widest_safe(fractions) == 6
+    # a margin leaves the first pixels unknown; the band still stops at 6
+    assert check._widest_safe(check._band_fractions(ann, truth, 10, margin=2), 2) == 6
 
 
 def test_ex10_2_reference_passes():
     ann, truth = two_squares()
-    scope = {"ann": ann, "truth": truth}
-    exec(textwrap.dedent(check.ex10_2.solution()), scope)
-    assert scope["ring"] == 6
-    assert check.ex10_2(scope["ring"], ann, truth)
+    for margin in (0, 2):
+        scope = {"ann": ann, "truth": truth, "MARGIN": margin}
+        exec(textwrap.dedent(check.ex10_2.solution()), scope)
+        assert scope["ring"] == 6
+        assert check.ex10_2(scope["ring"], ann, truth, margin=margin)
 
 
 @pytest.mark.parametrize("ring, pattern", [
@@ -84,7 +87,8 @@ def test_ex10_2_reference_passes():
 ])
 def test_ex10_2_typical_wrong_answers_get_their_hint(ring, pattern):
     ann, truth = two_squares()
-    assert_fails_with(check.ex10_2(ring, ann, truth), rf"ring: a band of {ring} pixels .*{pattern}")
+    assert_fails_with(check.ex10_2(ring, ann, truth), rf"ring: a band from 1 to {ring} pixels "
+                                                      rf"is .*{pattern}")
 
 
 def test_ex10_2_validates_its_input():
@@ -175,3 +179,16 @@ def test_ex10_3_reports_a_crash_as_feedback():
     assert_fails_with(check.ex10_3(broken), r"`export` raised OSError: disk full")
     with pytest.raises(TypeError, match=r"`export` must be a function"):
         check.ex10_3("masks.tif")
+
+
+def test_ex10_2_a_band_safe_up_to_30_pixels():
+    img = np.full((80, 80), 20, np.uint8)
+    img[35:45, 35:45] = 200  # one square, nothing else within 30 pixels
+    ann = Annotator(img, points=[(40, 40)], method="region",
+                    params={"threshold": 0.2, "sigma": 0.0})
+    truth = (img > 100).astype(np.uint8)
+    scope = {"ann": ann, "truth": truth[..., None], "MARGIN": 1}
+    exec(textwrap.dedent(check.ex10_2.solution()), scope)
+    assert scope["ring"] == 30
+    assert check.ex10_2(30, ann, truth, margin=1)
+    assert_fails_with(check.ex10_2(29, ann, truth, margin=1), r"a wider band is still safe")

@@ -84,22 +84,24 @@ def ex10_1(fb, prediction):
 
 
 # ============================================================================ 10.2
-def _band_fractions(ann, truth, max_ring):
-    """For ring 0..max_ring: the fraction of the known background that is truly object."""
+def _band_fractions(ann, truth, max_ring, margin=0):
+    """For each ring from margin + 1 to max_ring: the fraction of the band (the known
+    background) that is truly object."""
     mask = ann.mask.astype(bool)
     t = np.asarray(truth).reshape(mask.shape) > 0
-    out = []
-    for r in range(max_ring + 1):
-        bg = ann.known(ring=r).astype(bool) & ~mask
-        out.append(float(t[bg].mean()) if bg.any() else 0.0)
+    out = {}
+    for r in range(margin + 1, max_ring + 1):
+        bg = ann.known(ring=r, margin=margin).astype(bool) & ~mask
+        out[r] = float(t[bg].mean()) if bg.any() else 0.0
     return out
 
 
-def _widest_safe(fractions, limit=0.01):
-    """The widest ring whose band, and every narrower one, stays under `limit`."""
-    widest = -1
-    for r, f in enumerate(fractions):
-        if f >= limit:
+def _widest_safe(fractions, margin=0, limit=0.01):
+    """The widest ring whose band, and every narrower one, stays under `limit` (`margin`:
+    no band at all is safe)."""
+    widest = margin
+    for r in sorted(fractions):
+        if fractions[r] >= limit:
             break
         widest = r
     return widest
@@ -109,57 +111,60 @@ def _widest_safe(fractions, limit=0.01):
     title="How wide a background band is safe?",
     kind="change-and-observe", minutes=10,
     hints=(
-        "`ann.known(ring=r)` marks the mask and a band r pixels wide around it; the band's "
-        "pixels are `ann.known(ring=r).astype(bool) & (ann.mask == 0)`.",
-        "For each r from 0 up, take the truth's values on the band: `truth[..., 0][band]`; "
-        "their mean is the fraction of the band that is really object.",
-        "Stop at the first r where that fraction reaches 0.01; the answer is the r before.",
+        "`ann.known(ring=r, margin=MARGIN)` marks the mask and a band around it; the band's "
+        "pixels are `ann.known(ring=r, margin=MARGIN).astype(bool) & (ann.mask == 0)`.",
+        "For each r from MARGIN + 1 up, take the truth's values on the band: "
+        "`truth[..., 0][band]`; their mean is the fraction of the band that is really object.",
+        "Stop at the first r where that fraction reaches 0.01; the answer is the r before (30 "
+        "if none does).",
     ),
     solution='''
-        band_fraction = {}
-        for r in range(0, 31):
-            band = ann.known(ring=r).astype(bool) & (ann.mask == 0)
+        band_fraction, ring = {}, MARGIN
+        for r in range(MARGIN + 1, 31):
+            band = ann.known(ring=r, margin=MARGIN).astype(bool) & (ann.mask == 0)
             band_fraction[r] = float(truth[..., 0][band].mean()) if band.any() else 0.0
             if band_fraction[r] >= 0.01:
                 break
-        ring = r - 1
-        print(band_fraction, ring)
+            ring = r
+        print({r: round(f, 4) for r, f in band_fraction.items()}, ring)
     ''')
-def ex10_2(fb, ring, ann, truth):
+def ex10_2(fb, ring, ann, truth, margin=0):
     """Change and observe: the widest background band that is still background.
 
-    `ann.known(ring=r)` takes a band `r` pixels wide around your mask as background. Too
-    wide, and it reaches the next object. With the example's ground truth `truth`, find the
-    widest band (up to 30 pixels) for which less than 1 % of the band's pixels, and of every
-    narrower band's, are really object. Pass ``ring``, the annotator ``ann`` and ``truth``.
+    `ann.known(ring=r, margin=m)` takes the pixels more than `m` and at most `r` pixels
+    away from your mask as background. Too wide a band reaches the next object. With the
+    example's ground truth `truth` and the notebook's `MARGIN`, find the widest `ring` (up
+    to 30 pixels) for which less than 1 % of the band's pixels, and of every narrower band's,
+    are really object. Pass ``ring``, the annotator ``ann``, ``truth`` and ``margin``.
     """
     from ..widgets import Annotator
 
     ring = check_int(ring, "ring", minimum=0)
+    margin = check_int(margin, "margin", minimum=0)
     if not isinstance(ann, Annotator):
         raise TypeError(f"`ann` must be the notebook's Annotator, got {type(ann).__name__}")
     truth = np.asarray(truth)
     if truth.size != ann.mask.size:
         raise ValueError(f"`truth` (shape {truth.shape}) must be the ground truth of the "
                          f"annotated image (shape {ann.mask.shape})")
-    fractions = _band_fractions(ann, truth, max(30, ring))
-    best = _widest_safe(fractions[:31])
-    if best < 0:
-        fb.wrong("ring", "even the eraser strokes alone hold object pixels: check your "
-                 "strokes before choosing a band")
-    elif ring == best:
-        fb.right("ring", f"a band of {ring} pixels is {fractions[ring]:.2%} object")
+    fractions = _band_fractions(ann, truth, max(30, ring), margin)
+    best = _widest_safe({r: f for r, f in fractions.items() if r <= 30}, margin)
+    shown = (f"a band from {margin + 1} to {ring} pixels is {fractions[ring]:.2%} object"
+             if ring in fractions else f"a ring of {ring} pixels gives no band beyond the "
+             f"margin of {margin}")
+    if ring == best:
+        fb.right("ring", shown)
     elif ring < best:
-        fb.wrong("ring", f"a band of {ring} pixels is {fractions[ring]:.2%} object: a wider "
-                 "band is still safe, and each pixel of it is one more background example")
+        fb.wrong("ring", f"{shown}: a wider band is still safe, and each pixel of it is one "
+                 "more background example")
     else:
-        fb.wrong("ring", f"a band of {ring} pixels is {fractions[ring]:.2%} object, or a "
-                 "narrower band already reaches 1 %: the band runs into neighbouring objects "
-                 "(or over the edge of a weak region that stopped short of its object)")
+        fb.wrong("ring", f"{shown}, or a narrower band already reaches 1 %: the band runs "
+                 "into neighbouring objects (or over the edge of a weak region that stopped "
+                 "short of its object)")
     if fb.passed:
         fb.note("on your own image there is no truth: look at the band over the image "
-                "(`ann.known()` minus `ann.mask`) and keep it thinner than the gap between "
-                "neighbouring objects.")
+                "(`ann.known()` minus `ann.mask`) and keep it short of the neighbouring "
+                "objects.")
 
 
 # ============================================================================ 10.3

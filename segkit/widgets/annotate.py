@@ -714,7 +714,7 @@ class Annotator:
         """The mask shaped like the image, uint8 {0, 1}: weak labels corrected by the brush."""
         return self._gather("mask")
 
-    def known(self, *, ring=3):
+    def known(self, *, ring=3, margin=0):
         """Where the annotation says what a pixel is: uint8 {0, 1} shaped like the image.
 
         Introduced in notebook 10. A few clicks label a few objects; every other pixel of
@@ -722,9 +722,11 @@ class Annotator:
         mask would learn that unclicked objects are background. The known pixels are
 
         - the foreground of `mask` (weak labels and brush);
-        - a band `ring` pixels wide around that foreground, taken as background (the
-          membrane around a cell, the cytoplasm around a mitochondrion); choose it thinner
-          than the gap between neighbouring objects;
+        - a band around that foreground, taken as background (the membrane around a cell,
+          the cytoplasm around a mitochondrion): the pixels more than `margin` and at most
+          `ring` pixels away from it. The first `margin` pixels stay unknown: a weak region
+          often stops a pixel or two short of its object's edge. Choose `ring` smaller than
+          the gap between neighbouring objects;
         - every pixel painted with the eraser.
 
         Use it as the per-pixel weight of the loss (``loss="weighted_bce"`` with the target
@@ -734,7 +736,9 @@ class Annotator:
         Parameters
         ----------
         ring : int
-            Width in pixels of the background band around the foreground; 0 for none.
+            Outer edge of the background band, in pixels from the foreground; 0 for none.
+        margin : int
+            Pixels next to the foreground left unknown, less than `ring`.
 
         Examples
         --------
@@ -743,10 +747,16 @@ class Annotator:
         ...                 params={"closing_radius": 0, "gap_closing": "dilation"})
         >>> int(ann.mask.sum()), int(ann.known(ring=2).sum()), int(ann.known(ring=0).sum())
         (1200, 1280, 1200)
+        >>> int(ann.known(ring=2, margin=1).sum())  # the band's first column left unknown
+        1240
         """
         from scipy import ndimage as ndi
 
         ring = check_int(ring, "ring", minimum=0)
+        margin = check_int(margin, "margin", minimum=0)
+        if ring and margin >= ring:
+            raise ValueError(f"`margin` ({margin}) must be less than `ring` ({ring}): the band "
+                             "runs from margin + 1 to ring pixels away from the mask")
         mask = self.mask.astype(bool)
         out = mask.copy()
         stack_mask = mask[None] if self._single else mask
@@ -754,7 +764,10 @@ class Annotator:
         for z in self._slices():
             m = stack_mask[z]
             if ring and m.any():
-                stack_out[z] |= ndi.binary_dilation(m, iterations=ring)
+                band = ndi.binary_dilation(m, iterations=ring)
+                if margin:
+                    band &= ~ndi.binary_dilation(m, iterations=margin)
+                stack_out[z] |= band
             layer = self._layer(z)
             if layer is not None:
                 stack_out[z] |= layer != 0
