@@ -22,7 +22,7 @@ Conventions shared by both fillers
   They mean the same for uint8, uint16 and float images (docs/architecture.md, "Bit depth");
   ``12 / 255`` is 12 grey levels of an 8-bit image that spans 0 to 255. A per-pixel
   threshold array is the exception: it is compared with the image directly, in its own units
-  (`local_threshold` makes one).
+  (`skimage.filters.threshold_local` makes one; `em_weak_labels` uses it).
 - A point outside the image, or with NaN or fractional coordinates, is an error that names
   it. A duplicate point (same pixel as an earlier one) gives a `UserWarning` naming the
   point, and no region; so does a point on a border (membrane) pixel in the flood fill, and
@@ -51,7 +51,7 @@ from ._validate import (as_array, as_rng, check_choice, check_finite, check_int,
 
 __all__ = [
     "flood_fill_steps", "flood_fill_labels", "region_grow", "click_points", "read_points",
-    "EM_RECIPE", "local_threshold", "clicks_from_masks", "em_weak_labels",
+    "EM_RECIPE", "clicks_from_masks", "em_weak_labels",
 ]
 
 
@@ -264,7 +264,7 @@ def _binarize_borders(image, *, threshold=None, sigma=1.0, dark_borders=True):
         A number in [0, 1] is a fraction of the image's intensity range (0 its darkest pixel,
         1 its brightest, over the whole stack), so it means the same at every bit depth. An
         array shaped like `image` is a threshold per pixel in the image's own units, e.g.
-        from `local_threshold` or `skimage.filters.threshold_local`, for images whose
+        from `skimage.filters.threshold_local`, for images whose
         brightness varies or whose membranes are only darker than their surroundings (EM).
     sigma : float
         Gaussian smoothing (pixels) before thresholding, so that noise does not sprinkle
@@ -374,7 +374,8 @@ def flood_fill_steps(image, points, *, threshold=None, sigma=1.0, closing_radius
     threshold : float, ndarray or None
         Binarisation threshold (step 1): None is Otsu per slice; a number in
         [0, 1] is a fraction of the image's intensity range; an array shaped like `image` is
-        a threshold per pixel in the image's units, e.g. from `local_threshold`.
+        a threshold per pixel in the image's units, e.g. from
+        `skimage.filters.threshold_local`.
     sigma : float
         Smoothing before the binarisation (step 1).
     closing_radius : int
@@ -913,13 +914,15 @@ the same labels on a uint8, uint16 or float copy of one stack.
 """
 
 
-def local_threshold(image, *, block_size=41, offset=3 / 255):
+def _local_threshold(image, *, block_size=41, offset=3 / 255):
     """Per-pixel binarisation threshold: the local (Gaussian-weighted) mean minus `offset`.
 
     `skimage.filters.threshold_local` slice by slice, for images whose brightness varies
-    too much for one global threshold (EM cytoplasm). Pass the result as `threshold` to
-    `flood_fill_labels` (step 1 of `flood_fill_steps`): a pixel darker than its neighbourhood by more
-    than `offset` counts as border.
+    too much for one global threshold (EM cytoplasm), with `offset` in the package's unit;
+    `em_weak_labels` passes it as `threshold` to `flood_fill_labels`: a pixel darker than
+    its neighbourhood by more than `offset` counts as border. (Private since notebook 03
+    reaches it through `em_weak_labels`; call `skimage.filters.threshold_local` for a
+    per-pixel threshold of your own.)
 
     Parameters
     ----------
@@ -940,7 +943,7 @@ def local_threshold(image, *, block_size=41, offset=3 / 255):
     Examples
     --------
     >>> img = np.full((9, 9), 100, np.uint8); img[4, :] = 40
-    >>> t = local_threshold(img, block_size=5, offset=0.05)
+    >>> t = _local_threshold(img, block_size=5, offset=0.05)
     >>> bool(img[4, 4] < t[4, 4]), bool(img[0, 0] < t[0, 0])
     (True, False)
     """
@@ -1000,7 +1003,8 @@ def em_weak_labels(images, points, *, method, **params):
     membrane, and the cytoplasm's brightness drifts), so the two fillers are adjusted:
 
     - ``method="flood"``: `flood_fill_labels` with a per-pixel threshold
-      (`local_threshold`: darker than the neighbourhood by ``offset``), and regions larger
+      (darker than the neighbourhood's Gaussian-weighted mean by ``offset``, with
+      `skimage.filters.threshold_local`), and regions larger
       than ``max_size`` (leaks into the cytoplasm) dropped;
     - ``method="region"``: `region_grow` on the image smoothed by ``sigma``, so regions
       follow the mitochondrion rather than its texture, with no border check (mitochondria
@@ -1037,7 +1041,7 @@ def em_weak_labels(images, points, *, method, **params):
     p = {**EM_RECIPE[method], **params}
     with _Gather() as gathered:
         if method == "flood":
-            threshold = local_threshold(images, block_size=p["block_size"], offset=p["offset"])
+            threshold = _local_threshold(images, block_size=p["block_size"], offset=p["offset"])
             labels = flood_fill_labels(images, points, threshold=threshold, sigma=p["sigma"],
                                        closing_radius=p["closing_radius"],
                                        max_size=p["max_size"], gap_closing=p["gap_closing"])

@@ -5,8 +5,9 @@ import pytest
 from scipy import ndimage as ndi
 
 from segkit import metrics, synthetic
+from segkit.weak import _local_threshold as local_threshold  # private: em_weak_labels' helper
 from segkit.weak import (EM_RECIPE, _binarize_borders, click_points, clicks_from_masks,
-                         em_weak_labels, flood_fill_labels, flood_fill_steps, local_threshold,
+                         em_weak_labels, flood_fill_labels, flood_fill_steps,
                          read_points, region_grow)
 
 
