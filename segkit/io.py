@@ -221,7 +221,25 @@ def read_stack(path, *, name="path"):
 def read_mask(path, *, name="path"):
     """Read a binary mask stack (values {0, 1} or {0, 255}) as NHWC uint8 with values {0, 1}.
 
-    `path` is what `read_stack` reads: a TIFF, an image file or a list of them.
+    Parameters
+    ----------
+    path : str, os.PathLike or sequence of them
+        What `read_stack` reads: a TIFF, an image file or a list of them.
+    name : str
+        The argument's name in error messages.
+
+    Returns
+    -------
+    (N, H, W, 1) uint8 ndarray of {0, 1}
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> import segkit
+    >>> isbi = Path(segkit.__file__).parent.parent / "tests/data/isbi2012/data/membrane/train"
+    >>> m = read_mask(isbi / "label/0.png")  # 255 on the cells, 0 on the membranes
+    >>> m.shape, m.dtype, sorted(np.unique(m).tolist())
+    ((1, 512, 512, 1), dtype('uint8'), [0, 1])
 
     Raises
     ------
