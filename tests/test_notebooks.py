@@ -25,7 +25,7 @@ EXPECTED_OUTPUT = {
     ],
     "10_your_own_images": [
         r"\d+ clicks on slice\(s\) \[",
-        r"network after fine-tuning +\d",
+        r"network after training +\d",
         r"wrote \S+masks.tif and \S+objects.csv: \d+ objects in \d+ slice\(s\)",
     ],
     "06_segnet": [r"network\s+labels\s+kappa\s+balanced_auroc\s+fnr\s+fpr"]
