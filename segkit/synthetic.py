@@ -467,6 +467,16 @@ def make_cells(n_images=4, shape=(256, 256), *, seed=0, n_cells=40, membrane_wid
                 for _ in range(2)]
         membrane = _voronoi_membranes(seeds, (h, w), warp, width=width + 1)
         cells, _ = ndi.label(~membrane)
+        # Where three warped borders meet, the dilated membranes can enclose a speck of a few
+        # pixels. It is no cell (no disk of the membrane's width fits in it), so it becomes
+        # membrane: as a "cell" its click would sit on the membrane, and a region grown from
+        # it would run along the whole membrane network.
+        depth = ndi.maximum(ndi.distance_transform_edt(cells > 0), cells,
+                            index=np.arange(1, cells.max() + 1))
+        specks = np.flatnonzero(np.asarray(depth) <= width) + 1
+        if specks.size:
+            membrane |= np.isin(cells, specks)
+            cells, _ = ndi.label(~membrane)
         if gap_rate > 0:  # open gaps: erase membrane in small discs at random membrane pixels
             mem_px = np.argwhere(membrane)
             n_gaps = int(gap_rate * len(mem_px) / (4 * width))

@@ -15,6 +15,19 @@ NOTEBOOKS = course.notebook_paths()
 
 # What a notebook must print even in quick mode: the lesson's result is there, not just no error.
 EXPECTED_OUTPUT = {
+    "03_weak_labels": [
+        r"flood fill, closing r=\d+: +per click: Dice \d\.\d{3}, kappa -?\d\.\d{3} \(\d+ of \d+ "
+        r"clicks without a region\) \| per image: Dice",
+        r"region growing, threshold [\d.]+: per click: Dice \d\.\d{3}",
+        r"near-best range of the threshold",
+        r"\nflood fill +[\d.]+ +[\d.]+ +[\d.]+\nregion growing +[\d.]+ +[\d.]+ +[\d.]+",
+        r"EM region growing: per click: Dice \d\.\d{3}",
+    ],
+    "10_your_own_images": [
+        r"\d+ clicks on slice\(s\) \[",
+        r"network after training +\d",
+        r"wrote \S+masks.tif and \S+objects.csv: \d+ objects in \d+ slice\(s\)",
+    ],
     "06_segnet": [r"network\s+labels\s+kappa\s+balanced_auroc\s+fnr\s+fpr"]
     + [rf"\n{net}\s+{labels}\s+-?\d" for net in ("unet", "segnet")
        for labels in ("true", "flood", "region")],

@@ -13,6 +13,8 @@ introduced where they are first used.
   `contingency_table`: `seg_score` (Cell Tracking Challenge SEG), `match_objects`,
   `average_precision`, `mean_iou`, `object_report`.
 - `segkit.metrics.readings`: `interpret_kappa`, `interpret_auroc` (published guideline tables).
+- `segkit.metrics.clicks`: `click_scores`, weak labels grown from clicks scored click by click
+  (each region against the object its click was made for) and image by image (notebook 03).
 
 Conventions where a ratio would be 0/0 (documented, tested, never a silent NaN):
 
@@ -42,6 +44,10 @@ from .pixel import Confusion  # noqa: F401 (the type `confusion` returns)
 from .pixel import confusion, dice, pixel_report, soft_dice
 from .readings import interpret_auroc, interpret_kappa
 
+# weak labels from clicks (notebooks 03 and 10)
+from .clicks import ClickScores  # noqa: F401,E402 (the type `click_scores` returns)
+from .clicks import click_scores  # noqa: E402
+
 __all__ = [
     # pixel
     "confusion", "dice", "soft_dice", "pixel_report",
@@ -52,4 +58,6 @@ __all__ = [
     "object_report",
     # readings
     "interpret_kappa", "interpret_auroc",
+    # weak labels from clicks
+    "click_scores",
 ]
