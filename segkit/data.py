@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from . import io as _io
+from .io import _read_image  # decoding PNG/TIFF to grey lives in io (read_stack uses it too)
 from .synthetic import GENERATOR_VERSION, make_em_volume
 from ._validate import as_binary, check_choice, describe
 
@@ -57,7 +58,7 @@ def _write_em_dataset(folder, *, train_slices, test_slices, shape=(768, 1024), s
                   seed=seed, generator_version=GENERATOR_VERSION)
     paths = {k: folder / f"{k}.tif" for k in EM_FILES}
     for part, n, s in (("training", train_slices, seed), ("testing", test_slices, seed + 1)):
-        images, masks = make_em_volume(n, shape, seed=s)
+        images, masks = make_em_volume(n, shape, seed=s, progress=True)
         _io.write_stack(paths[part], images)
         _io.write_stack(paths[f"{part}_groundtruth"], masks, mask=True)
         del images, masks
@@ -568,46 +569,6 @@ class DatasetSplit:
     images: object
     masks: object = None
     labels: object = None
-
-
-def _grey(arr, where):
-    """A decoded image as 2-D: RGB(A) holding grey becomes one channel, colour is refused."""
-    if arr.ndim == 3 and arr.shape[-1] in (1, 2, 3, 4):
-        colour = arr.shape[-1] in (3, 4)
-        if arr.shape[-1] in (2, 4):  # grey + alpha or RGBA: the alpha must be opaque
-            alpha = arr[..., -1]
-            full = np.iinfo(arr.dtype).max if arr.dtype.kind in "ui" else 1.0
-            if (alpha != full).any():
-                raise ValueError(f"{where} has transparent pixels (alpha below {full} at "
-                                 f"{int((alpha != full).sum())} pixels); segkit expects opaque "
-                                 "grey images")
-            arr = arr[..., :-1]
-        if colour:
-            differ = (arr[..., 0] != arr[..., 1]) | (arr[..., 0] != arr[..., 2])
-            if differ.any():
-                r, c = (int(v) for v in np.argwhere(differ)[0])
-                raise ValueError(
-                    f"{where} holds true colour (R, G, B differ at {int(differ.sum())} pixels, "
-                    f"e.g. {tuple(int(v) for v in arr[r, c])} at ({r}, {c})); segkit expects "
-                    "grey microscopy. Convert it explicitly first, e.g. with "
-                    "skimage.color.rgb2gray.")
-        arr = arr[..., 0]
-    if arr.ndim != 2:
-        raise ValueError(f"{where} must be a 2-D grey image (or RGB/RGBA holding grey), got "
-                         f"{describe(arr)}")
-    return arr
-
-
-def _read_image(source, where):
-    """Decode a PNG or TIFF (a path or bytes) with imageio and bring it to 2-D grey."""
-    import imageio.v3 as iio
-
-    try:
-        arr = np.asarray(iio.imread(source, extension=Path(where).suffix or None))
-    except Exception as exc:  # imageio raises several types for damaged files
-        raise ValueError(f"{where} is not a readable image; is it truncated or corrupt? "
-                         f"imageio said: {type(exc).__name__}: {exc}") from exc
-    return _grey(arr, where)
 
 
 def _as_labels(arr, where):

@@ -1,4 +1,4 @@
-"""Stacks in and out: multipage TIFF to NHWC arrays, normalisation, tiling, splits, ``.npz``.
+"""Stacks in and out: TIFF stacks and PNG images to NHWC arrays, normalisation, tiling, splits.
 
 Introduced in notebook 01. Every array that leaves this module is NHWC: ``(N, H, W, C)`` with
 ``N`` slices and ``C == 1`` grey channel, which is what Keras expects.
@@ -119,39 +119,114 @@ class _AtomicPath:
         return False
 
 
+def _grey(arr, where):
+    """A decoded image as 2-D: RGB(A) holding grey becomes one channel, colour is refused."""
+    if arr.ndim == 3 and arr.shape[-1] in (1, 2, 3, 4):
+        colour = arr.shape[-1] in (3, 4)
+        if arr.shape[-1] in (2, 4):  # grey + alpha or RGBA: the alpha must be opaque
+            alpha = arr[..., -1]
+            full = np.iinfo(arr.dtype).max if arr.dtype.kind in "ui" else 1.0
+            if (alpha != full).any():
+                raise ValueError(f"{where} has transparent pixels (alpha below {full} at "
+                                 f"{int((alpha != full).sum())} pixels); segkit expects opaque "
+                                 "grey images")
+            arr = arr[..., :-1]
+        if colour:
+            differ = (arr[..., 0] != arr[..., 1]) | (arr[..., 0] != arr[..., 2])
+            if differ.any():
+                r, c = (int(v) for v in np.argwhere(differ)[0])
+                raise ValueError(
+                    f"{where} holds true colour (R, G, B differ at {int(differ.sum())} pixels, "
+                    f"e.g. {tuple(int(v) for v in arr[r, c])} at ({r}, {c})); segkit expects "
+                    "grey microscopy. Convert it explicitly first, e.g. with "
+                    "skimage.color.rgb2gray.")
+        arr = arr[..., 0]
+    if arr.ndim != 2:
+        raise ValueError(f"{where} must be a 2-D grey image (or RGB/RGBA holding grey), got "
+                         f"{describe(arr)}")
+    return arr
+
+
+def _read_image(source, where):
+    """Decode a PNG or TIFF (a path or bytes) with imageio and bring it to 2-D grey."""
+    import imageio.v3 as iio
+
+    if isinstance(source, (str, os.PathLike)):
+        # bytes, not the path: imageio leaves files open when no plugin can read them
+        source = Path(source).read_bytes()
+    try:
+        arr = np.asarray(iio.imread(source, extension=Path(where).suffix or None))
+    except Exception as exc:  # imageio raises several types for damaged files
+        raise ValueError(f"{where} is not a readable image; is it truncated or corrupt? "
+                         f"imageio said: {type(exc).__name__}: {exc}") from exc
+    return _grey(arr, where)
+
+
+_TIFF_MAGIC = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")  # classic and BigTIFF
+
+
+def _is_tiff(path):
+    """Whether `path` is a TIFF, by its suffix or its first bytes (files without a suffix)."""
+    if path.suffix.lower() in (".tif", ".tiff"):
+        return True
+    with open(path, "rb") as f:
+        return f.read(4) in _TIFF_MAGIC
+
+
 def read_stack(path, *, name="path"):
-    """Read a multipage (or single-page) grey TIFF as an NHWC array, dtype unchanged.
+    """Read a grey TIFF stack, a single image (PNG, JPEG, ...) or several, as NHWC.
 
     Parameters
     ----------
-    path : str or os.PathLike
-        A TIFF file, e.g. ``training.tif`` of the EPFL hippocampus set.
+    path : str, os.PathLike or sequence of them
+        A multipage (or single-page) TIFF, e.g. ``training.tif`` of the EPFL hippocampus
+        set; any other file is decoded as one image with imageio (PNG, JPEG, BMP, ...). A
+        list of files gives one stack, in the order given (e.g.
+        ``sorted(Path("slices").glob("*.png"))``); they must all have the same size.
+        Introduced in notebook 01; notebook 10 reads your own files with it.
 
     Returns
     -------
     (N, H, W, 1) ndarray
-        uint8, uint16 or float, as stored.
+        uint8, uint16 or float, as stored. An image stored as RGB or RGBA whose channels
+        are equal (grey saved in colour, common for PNG) becomes one channel.
 
     Raises
     ------
     FileNotFoundError
         No such file.
     ValueError
-        Not a TIFF, truncated or corrupt, colour, or holding NaN.
+        Not a readable image, truncated or corrupt, true colour, transparent, holding NaN,
+        or files of different sizes.
 
     Examples
     --------
-    >>> import tempfile
-    >>> path = write_stack(Path(tempfile.mkdtemp()) / "stack.tif", np.zeros((3, 4, 5), np.uint8))
-    >>> stack = read_stack(path)
-    >>> stack.shape, stack.dtype
-    ((3, 4, 5, 1), dtype('uint8'))
+    >>> from pathlib import Path
+    >>> import segkit
+    >>> isbi = Path(segkit.__file__).parent.parent / "tests/data/isbi2012/data/membrane/train"
+    >>> read_stack([isbi / "image/0.png", isbi / "image/1.png"]).shape
+    (2, 512, 512, 1)
     """
-    import tifffile
-
+    if isinstance(path, (list, tuple)):
+        if not path:
+            raise ValueError(f"`{name}` is an empty list; give at least one file")
+        stacks = [read_stack(p, name=f"{name}[{i}]") for i, p in enumerate(path)]
+        for i, s in enumerate(stacks[1:], start=1):
+            if s.shape[1:] != stacks[0].shape[1:]:
+                raise ValueError(
+                    f"`{name}[{i}]` ({Path(path[i]).name}, {s.shape[1]} x {s.shape[2]}) must "
+                    f"have the size of `{name}[0]` ({Path(path[0]).name}, "
+                    f"{stacks[0].shape[1]} x {stacks[0].shape[2]})")
+        return np.concatenate(stacks)
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"`{name}`: no such file: {path}")
+    if not _is_tiff(path):
+        arr = to_nhwc(_read_image(path, f"`{name}` ({path})"), f"{name} ({path.name})")
+        check_finite(arr, f"{name} ({path.name})")
+        return arr
+    import tifffile
+
     try:
         with tifffile.TiffFile(path) as tif:
             arr = tif.asarray()
@@ -170,29 +245,32 @@ def read_mask(path, *, name="path"):
 
     Parameters
     ----------
-    path : str or os.PathLike
-        A TIFF file, e.g. ``training_groundtruth.tif`` of the EPFL hippocampus set (0/255).
+    path : str, os.PathLike or sequence of them
+        What `read_stack` reads: a TIFF, an image file or a list of them.
+    name : str
+        The argument's name in error messages.
 
     Returns
     -------
-    (N, H, W, 1) uint8 ndarray
-        0 background, 1 foreground.
+    (N, H, W, 1) uint8 ndarray of {0, 1}
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> import segkit
+    >>> isbi = Path(segkit.__file__).parent.parent / "tests/data/isbi2012/data/membrane/train"
+    >>> m = read_mask(isbi / "label/0.png")  # 255 on the cells, 0 on the membranes
+    >>> m.shape, m.dtype, sorted(np.unique(m).tolist())
+    ((1, 512, 512, 1), dtype('uint8'), [0, 1])
 
     Raises
     ------
     ValueError
         Values other than the two classes (for example a label image or a probability map).
-
-    Examples
-    --------
-    >>> import tempfile
-    >>> m = np.zeros((2, 4, 4), np.uint8); m[:, 1:3, 1:3] = 1
-    >>> path = write_stack(Path(tempfile.mkdtemp()) / "masks.tif", m, mask=True)  # as 0/255
-    >>> sorted(np.unique(read_mask(path)).tolist())
-    [0, 1]
     """
     arr = read_stack(path, name=name)
-    return as_binary(arr, f"{name} ({Path(path).name})").astype(np.uint8)
+    where = name if isinstance(path, (list, tuple)) else f"{name} ({Path(path).name})"
+    return as_binary(arr, where).astype(np.uint8)
 
 
 def write_stack(path, stack, *, mask=False):

@@ -256,7 +256,7 @@ def test_region_and_em_methods_run_on_a_slice():
 
 def test_set_params_changes_the_labels():
     ann = Annotator(two_cells(), points=[(10, 10)], method="flood",
-                    params={"closing_radius": 0})
+                    params={"closing_radius": 0, "gap_closing": "dilation"})
     assert int(ann.mask.sum()) == 1200
     ann.set_params(closing_radius=2)
     assert 0 < int(ann.mask.sum()) < 1200
@@ -492,3 +492,69 @@ def test_nhwc_stack_and_bad_slice_or_path():
         ann.z = 3
     with pytest.raises(ValueError, match=r"`path` must be \(K, 2\) \(row, col\)"):
         ann.paint([1, 2, 3])
+
+
+# ----------------------------------------------------------------------------- notebook 10
+def test_load_points_takes_an_array_as_well_as_a_csv(tmp_path):
+    img, lab = grid_stack(2)
+    ann = Annotator(img, method="flood", params={"closing_radius": 0})
+    pts = weak.click_points(lab)
+    assert ann.load_points(pts).tolist() == pts.tolist()
+    assert ann.undo() and len(ann.points) == 0
+    ann.load_points(pts[:2])
+    ann.save_points(tmp_path / "p.csv")
+    ann.load_points(pts)
+    assert ann.load_points(tmp_path / "p.csv").tolist() == pts[:2].tolist()
+    with pytest.raises(ValueError, match=r"point 0 \(5, 0, 0\) of `points` is outside"):
+        ann.load_points([(5, 0, 0)])
+    single = Annotator(img[0], method=None)
+    assert single.load_points([(3, 4)]).tolist() == [[0, 3, 4]]
+
+
+def test_known_pixels_are_the_mask_a_ring_and_the_eraser():
+    img = two_cells()
+    ann = Annotator(img, points=[(10, 10)], method="flood",
+                    params={"closing_radius": 0, "gap_closing": "dilation"})
+    mask = ann.mask.astype(bool)  # the left cell: columns 0..29
+    assert mask[:, :30].all() and not mask[:, 30:].any()
+    known = ann.known(ring=2).astype(bool)
+    assert (known[:, :32]).all() and not known[:, 32:].any()  # the wall and one column more
+    assert (ann.known(ring=0) == ann.mask).all()
+    ann.paint([(5, 50)], erase=True, radius=2)  # an eraser dab on the right cell
+    dab = ann.known(ring=0).astype(bool) & ~mask
+    assert dab.any() and dab[:, 45:56].any() and not dab[:, :45].any()
+    with pytest.raises(ValueError, match=r"`ring` must be >= 0"):
+        ann.known(ring=-1)
+
+
+def test_known_is_empty_on_slices_without_annotation():
+    img, lab = grid_stack(3)
+    ann = Annotator(img, points=[(1, 8, 8)], method="flood", params={"closing_radius": 0})
+    known = ann.known(ring=1)
+    assert known.shape == img.shape and known.dtype == np.uint8
+    assert known[1].any() and not known[0].any() and not known[2].any()
+
+
+def test_filler_warnings_are_reported_once_per_state():
+    ann = Annotator(two_cells(), points=[(5, 30)], method="flood",
+                    params={"closing_radius": 0})
+    with pytest.warns(UserWarning, match=r"1 warning\(s\) from 'flood'"):
+        ann.labels
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the same points and parameters: no repeat
+        ann.mask, ann.known(), ann.labels
+    ann.click(5, 10)  # a new point: the warning comes again
+    with pytest.warns(UserWarning, match=r"1 warning\(s\) from 'flood'"):
+        ann.mask
+
+
+def test_known_margin_leaves_the_edge_of_the_mask_unknown():
+    img = two_cells()
+    ann = Annotator(img, points=[(10, 10)], method="flood",
+                    params={"closing_radius": 0, "gap_closing": "dilation"})
+    known = ann.known(ring=3, margin=1).astype(bool)
+    assert known[:, :30].all()                      # the mask
+    assert not known[:, 30].any()                   # the first pixel beyond it: unknown
+    assert known[:, 31:33].all() and not known[:, 33:].any()  # the band, 2 and 3 px away
+    with pytest.raises(ValueError, match=r"`margin` \(3\) must be less than `ring` \(3\)"):
+        ann.known(ring=3, margin=3)

@@ -247,3 +247,45 @@ def test_normalization_named():
     assert io.Normalization.named("percentile", raw).low == pytest.approx(1.0)
     with pytest.raises(ValueError, match="`normalization` must be"):
         io.Normalization.named("zscore", raw)
+
+
+# ----------------------------------------------------------------------------- PNG and lists
+ISBI = __import__("pathlib").Path(__file__).parent / "data" / "isbi2012" / "data" / "membrane" / "train"
+
+
+def test_read_stack_reads_a_png_and_a_list_of_pngs():
+    one = io.read_stack(ISBI / "image" / "0.png")
+    assert one.shape == (1, 512, 512, 1) and one.dtype == np.uint8
+    both = io.read_stack([ISBI / "image" / "0.png", ISBI / "image" / "1.png"])
+    assert both.shape == (2, 512, 512, 1)
+    np.testing.assert_array_equal(both[:1], one)
+    mask = io.read_mask([ISBI / "label" / "0.png", ISBI / "label" / "1.png"])  # 255: cell
+    assert mask.dtype == np.uint8 and set(np.unique(mask)) == {0, 1}
+
+
+def test_read_stack_png_grey_saved_as_rgb_becomes_one_channel(tmp_path):
+    import imageio.v3 as iio
+
+    grey = np.arange(48, dtype=np.uint8).reshape(6, 8)
+    iio.imwrite(tmp_path / "rgb.png", np.repeat(grey[..., None], 3, axis=2))
+    np.testing.assert_array_equal(io.read_stack(tmp_path / "rgb.png")[0, ..., 0], grey)
+    colour = np.repeat(grey[..., None], 3, axis=2)
+    colour[2, 3, 0] = 255
+    iio.imwrite(tmp_path / "colour.png", colour)
+    with pytest.raises(ValueError, match=r"`path` \(.*colour.png\) holds true colour .* at "
+                                         r"\(2, 3\)"):
+        io.read_stack(tmp_path / "colour.png")
+
+
+def test_read_stack_list_errors(tmp_path):
+    import imageio.v3 as iio
+
+    iio.imwrite(tmp_path / "small.png", np.zeros((6, 8), np.uint8))
+    with pytest.raises(ValueError, match=r"`path\[1\]` \(small.png, 6 x 8\) must have the "
+                                         r"size of `path\[0\]` \(0.png, 512 x 512\)"):
+        io.read_stack([ISBI / "image" / "0.png", tmp_path / "small.png"])
+    with pytest.raises(ValueError, match=r"`path` is an empty list"):
+        io.read_stack([])
+    (tmp_path / "bad.png").write_text("not an image")
+    with pytest.raises(ValueError, match=r"bad.png\) is not a readable image"):
+        io.read_stack(tmp_path / "bad.png")

@@ -25,9 +25,34 @@ EXPECTED_OUTPUT = {
     "04_augmentation": [r"transform\s+train_loss\s+val_loss\s+paper_train_loss\s+paper_val_loss",
                         r"\n\s*None\s+\d\.\d{3}\s+\d\.\d{3}\s+0\.302\s+0\.905",
                         r"Rotate 90\s+\d\.\d{3}\s+\d\.\d{3}\s+0\.143\s+0\.284"],
+    "03_weak_labels": [
+        r"flood fill, closing r=\d+: +per click: Dice \d\.\d{3}, kappa -?\d\.\d{3} \(\d+ of \d+ "
+        r"clicks without a region\) \| per image: Dice",
+        r"region growing, threshold [\d.]+: per click: Dice \d\.\d{3}",
+        r"near-best range of the threshold",
+        r"\nflood fill +[\d.]+ +[\d.]+ +[\d.]+\nregion growing +[\d.]+ +[\d.]+ +[\d.]+",
+        r"EM region growing: per click: Dice \d\.\d{3}",
+    ],
+    "10_your_own_images": [
+        r"\d+ clicks on slice\(s\) \[",
+        r"network after training +\d",
+        r"wrote \S+masks.tif and \S+objects.csv: \d+ objects in \d+ slice\(s\)",
+    ],
     "06_segnet": [r"network\s+labels\s+kappa\s+balanced_auroc\s+fnr\s+fpr"]
     + [rf"\n{net}\s+{labels}\s+-?\d" for net in ("unet", "segnet")
        for labels in ("true", "flood", "region")],
+    # 07: both AP definitions side by side on the worked example, Nyawira & Bushman's tables
+    # recomputed beside theirs, and every exercise's check passing (solutions in place)
+    "07_evaluation": [
+        r"StarDist\s+BPartIS\s+mean IoU",
+        r"\nA: IoUs 2/3 and 1, one false detection\s+0\.4167\s+0\.6667\s+0\.25\d*\s+0\.3333",
+        r"\nD: perfect plus one false detection\s+0\.6667\s+0\.6667\s+0\.6667\s+0\.0+\s",
+        r"foreground fraction that fits all six kappas: p = 0\.0\d+",
+        r"FNR \(Table 7\)\s+FPR \(Table 7\)\s+kappa \(paper\)\s+kappa \(run\)\s+AUROC \(paper\)"
+        r"\s+AUROC \(run, Eq\. 3\)",
+        r"\nSegNet Manual\s+0\.032981\s+0\.036248\s+0\.615110\s+0\.6\d+\s+0\.965385\s+0\.96\d+",
+        r"their Table 3\s+AUROC\s+their Table 2\s+Hosmer & Lemeshow",
+    ] + [rf"ex07_{k} · [^\n]+\n(?:  [^\n]*\n)+Passed: " for k in range(1, 6)],
 }
 
 

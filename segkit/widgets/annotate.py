@@ -80,8 +80,8 @@ def _fill(method, image, rc, params):
             labels = weak.em_weak_labels(image, rc, method=method[3:], **params)
     notes = []
     for w in caught:
-        if issubclass(w.category, UserWarning):
-            notes.append(str(w.message))
+        if issubclass(w.category, UserWarning):  # segkit.weak gathers a call's into one
+            notes += list(getattr(w.message, "notes", [str(w.message)]))
         else:
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     return labels, notes
@@ -541,6 +541,7 @@ class Annotator:
         self._drag = None
         self._pointer = None
         self._labels_version = 0
+        self._warned = None     # the state whose filler warnings were last reported
         self._last_draw = 0.0
         self._message = ""
 
@@ -688,7 +689,9 @@ class Annotator:
                 if layer is not None:
                     m = (m | (layer > 0)) & (layer >= 0)
                 out[z] = m
-        if notes:
+        state = (self._params_version, self._points.array.tobytes())
+        if notes and state != self._warned:  # once per set of points and parameters
+            self._warned = state
             first_z, first = notes[0]
             where = "" if self._single or n == 1 else f" (slice {first_z}; point numbers " \
                                                       "count that slice's points)"
@@ -701,7 +704,8 @@ class Annotator:
         """Weak labels shaped like the image: ``i + 1`` on the region of ``points[i]``.
 
         A `UserWarning` summarises what the filler warned about (clicks that gave no
-        region); the panel shows the same in its status line.
+        region), once for a given set of points and parameters (reading `labels`, `mask`
+        or `known` again does not repeat it); the panel shows the same in its status line.
         """
         return self._gather("labels")
 
@@ -709,6 +713,65 @@ class Annotator:
     def mask(self):
         """The mask shaped like the image, uint8 {0, 1}: weak labels corrected by the brush."""
         return self._gather("mask")
+
+    def known(self, *, ring=3, margin=0):
+        """Where the annotation says what a pixel is: uint8 {0, 1} shaped like the image.
+
+        Introduced in notebook 10. A few clicks label a few objects; every other pixel of
+        the mask is 0 only because nobody clicked there, and a network trained on the whole
+        mask would learn that unclicked objects are background. The known pixels are
+
+        - the foreground of `mask` (weak labels and brush);
+        - a band around that foreground, taken as background (the membrane around a cell,
+          the cytoplasm around a mitochondrion): the pixels more than `margin` and at most
+          `ring` pixels away from it. The first `margin` pixels stay unknown: a weak region
+          often stops a pixel or two short of its object's edge. Choose `ring` smaller than
+          the gap between neighbouring objects;
+        - every pixel painted with the eraser.
+
+        Use it as the per-pixel weight of the loss (``loss="weighted_bce"`` with the target
+        ``np.stack([ann.mask, ann.known()], axis=-1)``), so that training counts only
+        what was annotated. Slices without points or strokes are all unknown.
+
+        Parameters
+        ----------
+        ring : int
+            Outer edge of the background band, in pixels from the foreground; 0 for none.
+        margin : int
+            Pixels next to the foreground left unknown, less than `ring`.
+
+        Examples
+        --------
+        >>> img = np.full((40, 60), 200, np.uint8); img[:, 30] = 10
+        >>> ann = Annotator(img, points=[(10, 10)], method="flood",
+        ...                 params={"closing_radius": 0, "gap_closing": "dilation"})
+        >>> int(ann.mask.sum()), int(ann.known(ring=2).sum()), int(ann.known(ring=0).sum())
+        (1200, 1280, 1200)
+        >>> int(ann.known(ring=2, margin=1).sum())  # the band's first column left unknown
+        1240
+        """
+        from scipy import ndimage as ndi
+
+        ring = check_int(ring, "ring", minimum=0)
+        margin = check_int(margin, "margin", minimum=0)
+        if ring and margin >= ring:
+            raise ValueError(f"`margin` ({margin}) must be less than `ring` ({ring}): the band "
+                             "runs from margin + 1 to ring pixels away from the mask")
+        mask = self.mask.astype(bool)
+        out = mask.copy()
+        stack_mask = mask[None] if self._single else mask
+        stack_out = out[None] if self._single else out
+        for z in self._slices():
+            m = stack_mask[z]
+            if ring and m.any():
+                band = ndi.binary_dilation(m, iterations=ring)
+                if margin:
+                    band &= ~ndi.binary_dilation(m, iterations=margin)
+                stack_out[z] |= band
+            layer = self._layer(z)
+            if layer is not None:
+                stack_out[z] |= layer != 0
+        return out.astype(np.uint8)
 
     # ------------------------------------------------------------------ actions
     def _check_pixel(self, row, col, z):
@@ -789,11 +852,16 @@ class Annotator:
             tmp.write_text(text)
         return path
 
-    def load_points(self, path):
-        """Replace the points by those of a CSV file (`segkit.weak.read_points`); undoable."""
-        path = Path(path)
-        pts = _as_points(weak.read_points(path), self._stack.shape, self._single,
-                         f"points in {path.name}")
+    def load_points(self, points):
+        """Replace the points by those of a CSV file (`segkit.weak.read_points`) or of an
+        array (``(P, 3)`` ``(z, row, col)``, or ``(P, 2)`` for a single image, e.g. from
+        `segkit.weak.click_points`); undoable."""
+        if isinstance(points, str) or hasattr(points, "__fspath__"):
+            path = Path(points)
+            pts = _as_points(weak.read_points(path), self._stack.shape, self._single,
+                             f"points in {path.name}")
+        else:
+            pts = _as_points(points, self._stack.shape, self._single, "points")
         self._points.replace(pts)
         self._history.append("points")
         self._after_points()
