@@ -233,14 +233,22 @@ class MaxUnpooling2D(layers.Layer):
 
 
 # ----------------------------------------------------------------------------- blocks
-def _conv_block(x, filters, *, convs, batch_norm, name):
+def _conv_block(x, filters, *, convs, batch_norm, name, kernel_size=3):
+    """One level of a U-Net or SegNet: `convs` x (convolution, batch normalisation, ReLU)."""
     for i in range(convs):
-        x = layers.Conv2D(filters, 3, padding="same", use_bias=not batch_norm,
+        x = layers.Conv2D(filters, kernel_size, padding="same", use_bias=not batch_norm,
                           kernel_initializer="he_normal", name=f"{name}_conv{i + 1}")(x)
         if batch_norm:
             x = layers.BatchNormalization(name=f"{name}_bn{i + 1}")(x)
         x = layers.Activation("relu", name=f"{name}_relu{i + 1}")(x)
     return x
+
+
+def _check_kernel(kernel_size):
+    k = check_int(kernel_size, "kernel_size", minimum=1)
+    if k % 2 == 0:
+        raise ValueError(f"`kernel_size` must be odd (a kernel centred on its pixel), got {k}")
+    return k
 
 
 def _dropout(x, rate, mc_dropout, name):
@@ -257,7 +265,7 @@ def _head(x, n_classes):
 
 # ----------------------------------------------------------------------------- networks
 def unet(input_shape=(None, None, 1), *, depth=4, base_filters=16, batch_norm=True,
-         dropout=0.0, n_classes=1, mc_dropout=False, name="unet"):
+         dropout=0.0, n_classes=1, mc_dropout=False, kernel_size=3, name="unet"):
     """U-Net (Ronneberger et al. 2015): a contracting path, an expanding path, skip connections.
 
     Each level is two 3x3 convolutions (+ batch normalisation) and ReLU; the encoder halves
@@ -282,6 +290,10 @@ def unet(input_shape=(None, None, 1), *, depth=4, base_filters=16, batch_norm=Tr
         1: one sigmoid channel (foreground probability). More: softmax over the classes.
     mc_dropout : bool
         Keep dropout active at inference for Monte-Carlo sampling (see the module docstring).
+    kernel_size : int
+        Side of the convolution kernels (odd). Two stacked 3x3 convolutions see a 5x5
+        neighbourhood (an "effective 5x5" filter) with fewer weights than one 5x5; 5 gives
+        Malec's "true 5x5" row (notebook 05's study).
     name : str
 
     Returns
@@ -303,28 +315,33 @@ def unet(input_shape=(None, None, 1), *, depth=4, base_filters=16, batch_norm=Tr
     """
     input_shape, depth, base_filters, dropout, n_classes = _check_common(
         input_shape, depth, base_filters, dropout, n_classes)
+    k = _check_kernel(kernel_size)
     inputs = keras.Input(input_shape, name="image")
+    # contracting path: each level two convolutions, then halve the image, double the filters
     x, skips = inputs, []
     for level in range(depth):
         x = _conv_block(x, base_filters * 2 ** level, convs=2, batch_norm=batch_norm,
-                        name=f"enc{level}")
-        skips.append(x)
+                        kernel_size=k, name=f"enc{level}")
+        skips.append(x)  # kept for the skip connection of this level
         x = layers.MaxPooling2D(2, name=f"pool{level}")(x)
     x = _conv_block(x, base_filters * 2 ** depth, convs=2, batch_norm=batch_norm,
-                    name="bottleneck")
+                    kernel_size=k, name="bottleneck")
     x = _dropout(x, dropout, mc_dropout, "bottleneck_dropout")
+    # expanding path: double the image, join the encoder's features of the same level
     for level in reversed(range(depth)):
         filters = base_filters * 2 ** level
         x = layers.Conv2DTranspose(filters, 2, strides=2, padding="same",
                                    kernel_initializer="he_normal", name=f"up{level}")(x)
         x = layers.Concatenate(name=f"skip{level}")([x, skips[level]])
-        x = _conv_block(x, filters, convs=2, batch_norm=batch_norm, name=f"dec{level}")
+        x = _conv_block(x, filters, convs=2, batch_norm=batch_norm, kernel_size=k,
+                        name=f"dec{level}")
         x = _dropout(x, dropout, mc_dropout, f"dec{level}_dropout")
-    return keras.Model(inputs, _head(x, n_classes), name=name)
+    return keras.Model(inputs, _head(x, n_classes), name=name)  # 1x1 convolution, sigmoid
 
 
 def segnet(input_shape=(None, None, 1), *, depth=4, base_filters=16, convs_per_level=2,
-           batch_norm=True, dropout=0.0, n_classes=1, mc_dropout=False, name="segnet"):
+           batch_norm=True, dropout=0.0, n_classes=1, mc_dropout=False, kernel_size=3,
+           name="segnet"):
     """SegNet (Badrinarayanan et al. 2017): an encoder-decoder without skip connections.
 
     The encoder's max pooling remembers where each maximum was (`MaxPoolingWithArgmax2D`);
@@ -335,8 +352,10 @@ def segnet(input_shape=(None, None, 1), *, depth=4, base_filters=16, convs_per_l
 
     Parameters
     ----------
-    input_shape, depth, base_filters, batch_norm, dropout, n_classes, mc_dropout, name
+    input_shape, depth, base_filters, batch_norm, dropout, n_classes, mc_dropout
         As in `unet`; the encoder is the mirror image of the decoder.
+    kernel_size, name
+        As in `unet`.
     convs_per_level : int
         3x3 convolutions per level (2 in the small SegNet, 2-3 in the VGG16 original).
 
@@ -354,11 +373,12 @@ def segnet(input_shape=(None, None, 1), *, depth=4, base_filters=16, convs_per_l
     input_shape, depth, base_filters, dropout, n_classes = _check_common(
         input_shape, depth, base_filters, dropout, n_classes)
     convs = check_int(convs_per_level, "convs_per_level", minimum=1)
+    k = _check_kernel(kernel_size)
     inputs = keras.Input(input_shape, name="image")
     x, indices = inputs, []
     for level in range(depth):
         x = _conv_block(x, base_filters * 2 ** level, convs=convs, batch_norm=batch_norm,
-                        name=f"enc{level}")
+                        kernel_size=k, name=f"enc{level}")
         x, idx = MaxPoolingWithArgmax2D(2, name=f"pool{level}")(x)
         indices.append(idx)
     x = _dropout(x, dropout, mc_dropout, "bottleneck_dropout")
@@ -367,8 +387,9 @@ def segnet(input_shape=(None, None, 1), *, depth=4, base_filters=16, convs_per_l
         filters = base_filters * 2 ** max(level - 1, 0)
         # the last convolution of a level hands the next (shallower) level its filter count
         x = _conv_block(x, base_filters * 2 ** level, convs=convs - 1, batch_norm=batch_norm,
-                        name=f"dec{level}") if convs > 1 else x
-        x = _conv_block(x, filters, convs=1, batch_norm=batch_norm, name=f"dec{level}_out")
+                        kernel_size=k, name=f"dec{level}") if convs > 1 else x
+        x = _conv_block(x, filters, convs=1, batch_norm=batch_norm, kernel_size=k,
+                        name=f"dec{level}_out")
         x = _dropout(x, dropout, mc_dropout, f"dec{level}_dropout")
     return keras.Model(inputs, _head(x, n_classes), name=name)
 
