@@ -57,7 +57,7 @@ def _write_em_dataset(folder, *, train_slices, test_slices, shape=(768, 1024), s
                   seed=seed, generator_version=GENERATOR_VERSION)
     paths = {k: folder / f"{k}.tif" for k in EM_FILES}
     for part, n, s in (("training", train_slices, seed), ("testing", test_slices, seed + 1)):
-        images, masks = make_em_volume(n, shape, seed=s)
+        images, masks = make_em_volume(n, shape, seed=s, progress=True)
         _io.write_stack(paths[part], images)
         _io.write_stack(paths[f"{part}_groundtruth"], masks, mask=True)
         del images, masks

@@ -156,7 +156,7 @@ def _draw_vesicles(z, vesicles, shape):
 
 
 def make_em_volume(n_slices=24, shape=(768, 1024), *, seed=0, mito_density=4.0,
-                   noise=16.0, blur=1.0):
+                   noise=16.0, blur=1.0, progress=False):
     """Synthetic FIB-SEM-like volume of mitochondria in textured cytoplasm, with ground truth.
 
     Cytoplasm with granular texture that is smooth across z, cell membranes that drift slowly
@@ -180,6 +180,8 @@ def make_em_volume(n_slices=24, shape=(768, 1024), *, seed=0, mito_density=4.0,
         Standard deviation of the per-voxel Gaussian noise, in grey levels.
     blur : float
         Sigma of the in-plane Gaussian blur (the microscope's point spread).
+    progress : bool
+        Show a progress bar over the slices (a full-size slice takes about half a second).
 
     Returns
     -------
@@ -213,7 +215,9 @@ def make_em_volume(n_slices=24, shape=(768, 1024), *, seed=0, mito_density=4.0,
     slice_gain = 1 + 0.03 * np.cumsum(rng.normal(0, 0.3, n))  # slow drift of brightness
     images = np.empty((n, h, w), np.uint8)
     masks = np.empty((n, h, w), np.uint8)
-    for z in range(n):
+    from tqdm.auto import tqdm
+
+    for z in tqdm(range(n), desc="drawing slices", disable=not progress, leave=False):
         c = _upsample(coarse[z + 2], (h, w))
         f = _upsample(fine[z + 2], (h, w))
         membrane = _voronoi_membranes(seeds0 + z * seed_drift, (h, w), warp_fields, width=3)
