@@ -28,8 +28,7 @@ from scipy import ndimage
 from ._conventions import label_components
 from ._validate import as_stack, check_choice, check_real, describe
 
-__all__ = ["get_loss", "LOSSES", "DiceMetric", "IoUMetric", "unet_weight_map",
-           "with_weight_maps"]
+__all__ = ["get_loss", "LOSSES", "unet_weight_map", "with_weight_maps"]
 
 _EPS = 1e-7
 
@@ -258,8 +257,10 @@ class _OverlapMetric(keras.metrics.Metric):
         return {**super().get_config(), "threshold": self.threshold}
 
 
-@keras.saving.register_keras_serializable(package="segkit")
-class DiceMetric(_OverlapMetric):
+# Private: `segkit.train.train` compiles every mask output with these two. They keep their
+# registered names, so models saved before they became private still load.
+@keras.saving.register_keras_serializable(package="segkit", name="DiceMetric")
+class _DiceMetric(_OverlapMetric):
     """Dice coefficient ``2 |A.B| / (|A| + |B|)`` at `threshold` (1 when both are empty)."""
 
     def __init__(self, threshold=0.5, name="dice", dtype=None):
@@ -270,8 +271,8 @@ class DiceMetric(_OverlapMetric):
                          1.0)
 
 
-@keras.saving.register_keras_serializable(package="segkit")
-class IoUMetric(_OverlapMetric):
+@keras.saving.register_keras_serializable(package="segkit", name="IoUMetric")
+class _IoUMetric(_OverlapMetric):
     """Intersection over union (Jaccard) at `threshold` (1 when both are empty)."""
 
     def __init__(self, threshold=0.5, name="iou", dtype=None):

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from segkit import models
-from segkit.losses import DiceMetric, get_loss
+from segkit.losses import _DiceMetric as DiceMetric, get_loss
 from segkit.models import (MaxPoolingWithArgmax2D, MaxUnpooling2D, MCDropout, check_input_size,
                            load_model,
                            _nearest_valid_size, segnet, size_divisor, unet)
@@ -166,7 +166,7 @@ def test_load_model_in_a_fresh_process_needs_no_custom_objects(tmp_path):
 
     path = tmp_path / "m.keras"
     model = unet((16, 16, 1), depth=2, base_filters=2, dropout=0.1)
-    from segkit.losses import DiceMetric, get_loss
+    from segkit.losses import _DiceMetric as DiceMetric, get_loss
     model.compile(optimizer="adam", loss=get_loss("dice"), metrics=[DiceMetric()])
     model.save(path)
     code = ("import segkit.models as m, numpy as np; "
