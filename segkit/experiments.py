@@ -106,22 +106,43 @@ def run_experiment(data, *, architecture="unet", depth=2, base_filters=8, learni
     prepared = {k: (norm(x), np.asarray(y, np.float32)) for k, (x, y) in data.items()}
     clock = _EpochClock()
     start = time.perf_counter()
-    history = train(
-        lambda: builders[architecture]((None, None, 1), depth=depth, base_filters=base_filters,
-                                       batch_norm=batch_norm, kernel_size=kernel_size),
-        prepared["train"], prepared["val"], epochs=epochs, learning_rate=learning_rate,
-        epsilon=epsilon, loss=loss, batch_size=batch_size, seed=seed, verbose=verbose,
-        callbacks=[clock])
-    seconds = time.perf_counter() - start
-    model = history.model
-    history.normalization = norm
-    scores = {"train_dice": _dice(model, *prepared["train"]),
-              "val_dice": _dice(model, *prepared["val"])}
-    if "test" in prepared:
-        scores["test_dice"] = _dice(model, *prepared["test"])
+    logger, level = _quiet_tensorflow()
+    try:
+        history = train(
+            lambda: builders[architecture]((None, None, 1), depth=depth,
+                                           base_filters=base_filters, batch_norm=batch_norm,
+                                           kernel_size=kernel_size),
+            prepared["train"], prepared["val"], epochs=epochs, learning_rate=learning_rate,
+            epsilon=epsilon, loss=loss, batch_size=batch_size, seed=seed, verbose=verbose,
+            callbacks=[clock])
+        seconds = time.perf_counter() - start
+        model = history.model
+        history.normalization = norm
+        dices = _dices(model, {k: prepared[k] for k in ("train", "val", "test")
+                               if k in prepared})
+    finally:
+        logger.setLevel(level)
+    scores = {f"{k}_dice": v for k, v in dices.items()}
     scores.update(epochs=len(history.history["loss"]), seconds=round(seconds, 1),
                   seconds_per_epoch=round(float(np.median(clock.seconds)), 2))
     return scores, history
+
+
+def _dices(model, sets, batch_size=8):
+    """Dice of every (x, y) set of `sets`; tiles of one size go through one `predict` call
+    (each call with a new batch shape costs a trace of the model)."""
+    shapes = {x.shape[1:] for x, _ in sets.values()}
+    if len(shapes) != 1:
+        return {k: _dice(model, x, y, batch_size) for k, (x, y) in sets.items()}
+    from .metrics import dice
+
+    pred = model.predict(np.concatenate([x for x, _ in sets.values()]), batch_size=batch_size,
+                         verbose=0)
+    out, start = {}, 0
+    for k, (x, y) in sets.items():
+        out[k] = dice(y, pred[start:start + len(x)])
+        start += len(x)
+    return out
 
 
 class _EpochClock(keras.callbacks.Callback):
