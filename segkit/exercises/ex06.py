@@ -198,7 +198,7 @@ def _pick(table, network, labels, what):
     title="Focal loss against the U-Net's missed pixels",
     kind="change-and-observe", minutes=15,
     hints=(
-        "Call `experiments.compare_labels` as in section 9, with only the U-Net "
+        "Call `experiments.compare_labels` as in section 8, with only the U-Net "
         "(`architectures=['unet']`), only the flood-fill labels, and `loss='focal'`; keep "
         "every other knob of `baseline`.",
         "Compare the FNR and FPR of your row with the row 'unet', 'flood' of the big table.",
@@ -265,7 +265,7 @@ def ex06_4(fb, table, few_good_win):
     well-annotated training data than to have an abundance of moderately well annotated
     data" (Nyawira & Bushman, §5, from their 3,838 manual against 35,000 weak images).
 
-    The table of section 9 (`rows`) has SegNet trained on the few true tiles and on the
+    The table of section 8 (`rows`) has SegNet trained on the few true tiles and on the
     many weakly labelled ones (flood fill, region growing). By kappa against the true test
     masks, does the SegNet of the few true tiles beat both weak ones here? Pass the table and
     ``few_good_win = True or False``.
@@ -274,7 +274,7 @@ def ex06_4(fb, table, few_good_win):
     few = sorted(name for name in set(table["labels"]) if str(name).startswith("true (1/"))
     if not few:
         raise ValueError("`table` has no row trained on the few true tiles (labels "
-                         "'true (1/...'): pass the table `rows` of section 9")
+                         "'true (1/...'): pass the table `rows` of section 8")
     few_row = _pick(table, "segnet", few[0], "table")
     weak = [_pick(table, "segnet", name, "table") for name in ("flood", "region")]
     if not isinstance(few_good_win, (bool, np.bool_)):
@@ -287,5 +287,5 @@ def ex06_4(fb, table, few_good_win):
                  "few-true row against the better of 'flood' and 'region'")
     if fb.passed:
         fb.note("one seed, one small synthetic data set: the paper's numbers (printed in "
-                "section 9) came from 35,000 real images. Change SEED, or the ratio of tiles, "
+                "section 8) came from 35,000 real images. Change SEED, or the ratio of tiles, "
                 "before you generalise.")
