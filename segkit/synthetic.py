@@ -512,8 +512,9 @@ def degrade_mask(mask, *, erode=0, dilate=0, noise=0.0, miss_rate=0.0, rng=None)
     """A synthetic "prediction": `mask` with controlled, realistic mistakes.
 
     Steps, in order: remove a fraction `miss_rate` of the objects (connected components,
-    4-connected, per slice); erode by `erode` pixels; dilate by `dilate` pixels; flip a
-    fraction `noise` of all pixels (salt and pepper). Used in notebook 07 to watch each
+    8-connected, per slice: the package's rule); erode by `erode` pixels; dilate by `dilate`
+    pixels (both with the 4-connected cross, within each slice); flip a fraction `noise` of
+    all pixels (salt and pepper). Used in notebook 07 to watch each
     score respond to each kind of error before a model exists.
 
     Parameters

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from segkit import metrics as M
+from segkit.metrics.curves import _roc_curve
 
 
 def _score(name):
@@ -205,7 +206,7 @@ def test_auroc_needs_both_classes():
     with pytest.raises(ValueError, match=r"`y_true` holds only class 0 \(background\)"):
         M.roc_auc(z, np.random.default_rng(0).random((3, 3)))
     with pytest.raises(ValueError, match=r"`y_true` holds only class 1 \(foreground\)"):
-        M.roc_curve(1 - z, np.zeros((3, 3)))
+        _roc_curve(1 - z, np.zeros((3, 3)))
     with pytest.raises(ValueError, match="AUROC needs both classes"):
         balanced_auroc(z, z)
     assert math.isnan(M.pixel_report(z, z)["balanced_auroc"])
@@ -214,7 +215,7 @@ def test_auroc_needs_both_classes():
 def test_constant_scores_give_half():
     t = np.array([[0, 1, 1, 0, 1]])
     assert M.roc_auc(t, np.full(t.shape, 0.3)) == 0.5
-    f, tp, th = M.roc_curve(t, np.full(t.shape, 0.3))
+    f, tp, th = _roc_curve(t, np.full(t.shape, 0.3))
     assert f.tolist() == [0.0, 1.0] and tp.tolist() == [0.0, 1.0]
 
 
@@ -237,7 +238,7 @@ def test_against_sklearn(seed):
     assert M.roc_auc(t, s) == pytest.approx(sk.roc_auc_score(tf, sf), abs=1e-12)
     assert balanced_auroc(t, p) == pytest.approx(sk.roc_auc_score(tf, pf), abs=1e-12)
     for drop in (True, False):
-        ours = M.roc_curve(t, s, drop_intermediate=drop)
+        ours = _roc_curve(t, s, drop_intermediate=drop)
         theirs = sk.roc_curve(tf, sf, drop_intermediate=drop)
         for a, b in zip(ours, theirs):
             np.testing.assert_allclose(a, b, rtol=0, atol=1e-15)
@@ -246,7 +247,7 @@ def test_against_sklearn(seed):
 @pytest.mark.parametrize("seed", range(5))
 def test_roc_auc_is_trapezoid_of_curve_and_exact_on_integers(seed):
     t, s, _ = _random_pair(seed, shape=(40, 50))
-    f, tp, _ = M.roc_curve(t, s)
+    f, tp, _ = _roc_curve(t, s)
     trapezoid = getattr(np, "trapezoid", None) or np.trapz  # NumPy 1.26 has only trapz
     assert M.roc_auc(t, s) == pytest.approx(trapezoid(tp, f), abs=1e-12)
     u8 = (s * 255).astype(np.uint8)  # integer scores are fine for a rank statistic
@@ -656,3 +657,150 @@ def test_scores_from_one_contingency_table():
         M.seg_score(GT, pred, table=table)
     with pytest.raises(TypeError, match="`table` must be a ContingencyTable"):
         M.seg_score(table={"iou": 1})
+
+
+# ============================================================================ independent checks
+# (notebook 07, issue 13) Each definition against an implementation written apart from segkit's:
+# BPartIS's eval.py transcribed line by line, StarDist's AP from brute-force matchings.
+def _bpartis_eval_py(pred, gt, eps=1e-12):
+    """``metrics(pred, gt)`` of by256/bpartis ``bpartis/utils/eval.py`` (commit 9754e10) on one
+    pair of 2-D label maps, transcribed line by line from torch to NumPy (float32 IoU, as the
+    torch tensors are). Returns (mean_iou, ap, ap_50, ap_75)."""
+    pred = np.stack([(pred == i) for i in np.unique(pred) if i != 0])
+    gt = np.stack([(gt == i) for i in np.unique(gt) if i != 0])
+
+    def compute_iou(pred_mask, gt_mask):
+        intersection = np.float32(np.sum(np.bitwise_and(pred_mask, gt_mask)))
+        union = np.float32(np.sum(np.bitwise_or(pred_mask, gt_mask)))
+        return intersection / union
+
+    def compute_tp_fp_fn(pred, gt, t=0.5):
+        ious, tp, fp, fn = [], 0, 0, 0
+        match_table = []
+        for gt_idx, gt_mask in enumerate(gt):
+            for pred_idx, pred_mask in enumerate(pred):
+                iou = compute_iou(gt_mask, pred_mask).item()
+                match = 1 if iou > t else 0
+                match_table.append([gt_idx, pred_idx, match, iou])
+        match_table = np.array(match_table)
+        for gt_idx in range(len(gt)):
+            current_idx_mt = match_table[match_table[:, 0] == gt_idx]
+            n_matches = np.sum(current_idx_mt[:, 2], dtype=int)
+            if n_matches > 0:
+                tp += 1
+            else:
+                fn += 1
+            n_iou_gt_thresh = np.sum((current_idx_mt[:, 3] > t).astype(int))
+            if n_iou_gt_thresh > 1:
+                fp += n_matches - 1
+        for pred_idx in range(len(pred)):
+            current_idx_mt = match_table[match_table[:, 1] == pred_idx]
+            n_matches = np.sum(current_idx_mt[:, 2], dtype=int)
+            if n_matches > 0:
+                ious.append(np.max(current_idx_mt[:, 3]))
+            if n_matches == 0:
+                fp += 1
+                ious.append(0.0)
+        mean_iou = np.mean(ious) if len(ious) > 0 else 0.0
+        return mean_iou, tp, fp, fn
+
+    def make_monotonic(x):
+        for i in range(len(x) - 2, -1, -1):
+            x[i] = max(x[i], x[i + 1])
+        return x
+
+    ap, ar, ious = [], [], []
+    for t in np.linspace(0.0, 0.95, 20):
+        t = np.round(t, decimals=3)
+        mean_iou, tp, fp, fn = compute_tp_fp_fn(pred, gt, t=t)
+        precision = tp / (tp + fp + eps)
+        recall = tp / (tp + fn + eps)
+        ap.append(precision)
+        ar.append(recall)
+        if t == 0.5:
+            ap_50 = precision
+            ious.append(mean_iou)
+        elif t == 0.75:
+            ap_75 = precision
+    ap = make_monotonic(np.array(ap)[::-1])
+    ar = np.array(ar)[::-1]
+    if np.all(np.array(ar, dtype=np.float16) == 1.0) and \
+            np.all(np.array(ap, dtype=np.float16) == 1.0):
+        ap = 1.0
+    elif np.all(np.array(ar, dtype=np.float16) == np.mean(ar)) and \
+            np.all(np.array(ap, dtype=np.float16) == np.mean(ap)):
+        ap = np.mean(ap)
+    else:
+        ap = np.sum((ar[1:] - ar[:-1]) * (ap[1:] + ap[:-1]) / 2)
+    return np.mean(ious), ap, ap_50, ap_75
+
+
+def _random_pairs(seed, n_images):
+    """Label images with touching objects and plausible predictions (merges, drops, a false
+    object), every image with objects on both sides (eval.py cannot score an empty one)."""
+    rng = np.random.default_rng(seed)
+    ts, ps = [], []
+    while len(ts) < n_images:
+        t = _random_labels(rng, (20, 20), int(rng.integers(2, 9)))
+        p = _perturbed(rng, t, 9)
+        if t.any() and p.any():
+            ts.append(t)
+            ps.append(p)
+    return np.stack(ts), np.stack(ps)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_bpartis_against_a_transcription_of_eval_py(seed):
+    ts, ps = _random_pairs(seed, 3)
+    ref = np.array([_bpartis_eval_py(p, t) for t, p in zip(ts, ps)])  # per image
+    for i in range(len(ts)):  # one image at a time: the code's own unit
+        r = M.average_precision(ts[i], ps[i], definition="bpartis")
+        assert (r.ap, r.ap50, r.ap75) == pytest.approx(tuple(ref[i, 1:]), abs=1e-9)
+        assert M.mean_iou(ts[i], ps[i], over="predicted") == pytest.approx(ref[i, 0], abs=1e-7)
+    # a stack: every value per image, then the mean over the images (the repository's loops)
+    r = M.average_precision(ts, ps, definition="bpartis")
+    assert r.per_image == pytest.approx(ref[:, 1], abs=1e-9)
+    assert (r.ap, r.ap50, r.ap75) == pytest.approx(tuple(ref[:, 1:].mean(axis=0)), abs=1e-9)
+    assert M.mean_iou(ts, ps, over="predicted") == pytest.approx(ref[:, 0].mean(), abs=1e-7)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_stardist_average_precision_against_brute_force(seed):
+    ts, ps = _random_pairs(100 + seed, 2)
+    per_t = []
+    for thr in np.round(np.arange(0.5, 0.96, 0.05), 2):  # objects pooled over the images
+        tp = sum(_naive_tp(t, p, thr) for t, p in zip(ts, ps))
+        n_t = sum(len(np.unique(t[t > 0])) for t in ts)
+        n_p = sum(len(np.unique(p[p > 0])) for p in ps)
+        per_t.append(tp / (n_t + n_p - tp))  # TP / (TP + FP + FN)
+    r = M.average_precision(ts, ps, definition="stardist")
+    assert r.per_threshold == pytest.approx(per_t, abs=1e-15)
+    assert (r.ap, r.ap50, r.ap75) == pytest.approx((np.mean(per_t), per_t[0], per_t[5]),
+                                                   abs=1e-12)
+
+
+def test_mean_iou_over_reference_against_loops():
+    ts, ps = _random_pairs(7, 2)
+    best = [max([_naive_iou(t, p, a, b) for b in np.unique(p[(t == a) & (p > 0)])] or [0.0])
+            for t, p in zip(ts, ps) for a in np.unique(t[t > 0])]
+    assert M.mean_iou(ts, ps, over="reference") == pytest.approx(np.mean(best), abs=1e-12)
+
+
+def test_confusion_of_fractions_as_nyawira_and_bushman_compute_it():
+    # Their Eqs. 3-6 with N = 1, worked by hand: TP .03, FN .01, FP .02, TN .94
+    c = M.Confusion(tp=0.03, fn=0.01, fp=0.02, tn=0.94)
+    fa, fc = 0.03 + 0.94, (0.94 + 0.01) * (0.94 + 0.02) + (0.02 + 0.03) * (0.01 + 0.03)
+    assert c.cohen_kappa() == pytest.approx((fa - fc) / (1 - fc), abs=1e-12)
+    assert c.balanced_auroc() == pytest.approx(1 - (0.02 / 0.96 + 0.01 / 0.04) / 2, abs=1e-12)
+    assert c.matrix(layout="tp-first").dtype == np.float64
+    assert c.matrix(layout="tp-first").tolist() == [[0.03, 0.01], [0.02, 0.94]]
+    # the same rates at another foreground fraction: the balanced AUROC does not move, kappa does
+    p = np.array([0.04, 0.4])
+    d = M.Confusion(tp=0.75 * p, fn=0.25 * p, fp=0.02 / 0.96 * (1 - p),
+                    tn=0.94 / 0.96 * (1 - p))
+    assert d.balanced_auroc() == pytest.approx([c.balanced_auroc()] * 2, abs=1e-12)
+    assert d.cohen_kappa()[0] == pytest.approx(c.cohen_kappa(), abs=1e-12)
+    assert d.cohen_kappa()[1] > d.cohen_kappa()[0]
+    # integer counts still divide exactly (as Python ints)
+    big = M.Confusion(tp=10**17 + 1, fp=0, fn=10**17, tn=1)
+    assert big.recall() == (10**17 + 1) / (2 * 10**17 + 1)

@@ -26,6 +26,18 @@ EXPECTED_OUTPUT = {
        for labels in ("true", "flood", "region", r"true \(1/9\.1 of the tiles\)")]
     + [r"segnet: few true tiles (beat|lose to) the better weak label set here",
        r"ex06_4 · .*\n(.*\n)*Passed"],
+    # 07: both AP definitions side by side on the worked example, Nyawira & Bushman's tables
+    # recomputed beside theirs, and every exercise's check passing (solutions in place)
+    "07_evaluation": [
+        r"StarDist\s+BPartIS\s+mean IoU",
+        r"\nA: IoUs 2/3 and 1, one false detection\s+0\.4167\s+0\.6667\s+0\.25\d*\s+0\.3333",
+        r"\nD: perfect plus one false detection\s+0\.6667\s+0\.6667\s+0\.6667\s+0\.0+\s",
+        r"foreground fraction that fits all six kappas: p = 0\.0\d+",
+        r"FNR \(Table 7\)\s+FPR \(Table 7\)\s+kappa \(paper\)\s+kappa \(run\)\s+AUROC \(paper\)"
+        r"\s+AUROC \(run, Eq\. 3\)",
+        r"\nSegNet Manual\s+0\.032981\s+0\.036248\s+0\.615110\s+0\.6\d+\s+0\.965385\s+0\.96\d+",
+        r"their Table 3\s+AUROC\s+their Table 2\s+Hosmer & Lemeshow",
+    ] + [rf"ex07_{k} · [^\n]+\n(?:  [^\n]*\n)+Passed: " for k in range(1, 6)],
 }
 
 

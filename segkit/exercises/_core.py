@@ -193,7 +193,7 @@ class Exercise:
         --------
         >>> from segkit.exercises import ex07 as check
         >>> print(check.ex07_4.solution().splitlines()[0])
-        auroc = {name: 1 - (r["fpr"] + r["fnr"]) / 2 for name, r in check.NYAWIRA_TABLE_7.items()}
+        t7 = check.NYAWIRA_TABLE_7
         """
         sol = self._solution
         text = source_of(sol) if callable(sol) else textwrap.dedent(sol).strip("\n")

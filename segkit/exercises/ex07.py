@@ -13,7 +13,7 @@ In the notebook::
 | `ex07_1` the scores of a lazy model | predict-then-run | 5 |
 | `ex07_2` the threshold trades one error for the other | change-and-observe | 10 |
 | `ex07_3` a Dice for one class | write-a-function | 15 |
-| `ex07_4` Nyawira & Bushman's AUROC, recomputed | test-a-claim | 10 |
+| `ex07_4` Nyawira & Bushman's AUROC gap, taken apart | test-a-claim | 10 |
 | `ex07_5` is kappa or the AUROC free of class imbalance? | test-a-claim | 15 |
 
 `NYAWIRA_TABLE_5` and `NYAWIRA_TABLE_7` hold the numbers of Nyawira & Bushman, "A
@@ -321,74 +321,119 @@ def _dice_hint(v, t, p, cls):
 
 
 # ============================================================================ 7.4
+_LABELS = ("Flood", "RG", "Manual")
+_RATES_ = ("fnr", "fpr")
+
+
+def _auroc_parts():
+    """{labels: {rate: (U-Net's rate - SegNet's) / 2}}: each rate's share of SegNet's AUROC
+    minus U-Net's under Eq. 3."""
+    t = NYAWIRA_TABLE_7
+    return {k: {r: (t[f"UNet {k}"][r] - t[f"SegNet {k}"][r]) / 2 for r in _RATES_}
+            for k in _LABELS}
+
+
 @exercise(
-    title="Nyawira & Bushman's AUROC, recomputed",
+    title="Nyawira & Bushman's AUROC gap, taken apart",
     kind="test-a-claim", minutes=10,
     hints=(
-        "Eq. 3 of the paper: AUROC = 1 - (FPR + FNR) / 2. Apply it to each row of "
-        "`check.NYAWIRA_TABLE_7`.",
-        "Each rate takes rate / 2 off the AUROC. For the region-growing and manual labels, "
-        "compare what FNR takes and what FPR takes, U-Net against SegNet.",
+        "Eq. 3: AUROC = 1 - FPR / 2 - FNR / 2. So SegNet's AUROC minus U-Net's is "
+        "(FNR_UNet - FNR_SegNet) / 2 + (FPR_UNet - FPR_SegNet) / 2: one part per rate.",
+        "For each kind of labels (\"Flood\", \"RG\", \"Manual\") take the rows \"UNet <labels>\" "
+        "and \"SegNet <labels>\" of `check.NYAWIRA_TABLE_7`.",
+        "U-Net's AUROC is the lower one where its two parts add up to more than 0; the rate "
+        "that explains the gap there is the one whose part is positive.",
     ),
     solution='''
-        auroc = {name: 1 - (r["fpr"] + r["fnr"]) / 2 for name, r in check.NYAWIRA_TABLE_7.items()}
-        for name, value in auroc.items():
-            print(f"{name:14} Eq. 3: {value:.6f}   Table 5/6: {check.NYAWIRA_TABLE_5[name]['auroc']:.6f}")
-        # With region-growing and manual labels, U-Net's FNR / 2 is 0.14 and 0.15 above SegNet's
-        # while its FPR is lower: the FNR explains the whole gap, as the paper says.
+        t7 = check.NYAWIRA_TABLE_7
+        parts = {labels: {rate: (t7[f"UNet {labels}"][rate] - t7[f"SegNet {labels}"][rate]) / 2
+                          for rate in ("fnr", "fpr")}
+                 for labels in ("Flood", "RG", "Manual")}
+        for labels, part in parts.items():
+            print(f"{labels:7} FNR part {part['fnr']:+.4f}   FPR part {part['fpr']:+.4f}   "
+                  f"SegNet minus U-Net {part['fnr'] + part['fpr']:+.4f}")
+        # The gap is positive (U-Net behind) with region-growing and manual labels only, and
+        # there the FNR part is all of it: U-Net's FPR part is negative.
         explained_by = "fnr"
+        unet_lower = ["RG", "Manual"]
     ''')
-def ex07_4(fb, auroc, explained_by):
-    """Test a claim: recompute the AUROC of Nyawira & Bushman's Tables 5 and 6.
+def ex07_4(fb, parts, explained_by, unet_lower):
+    """Test a claim: where does the gap between U-Net's and SegNet's AUROC come from?
 
-    The paper (PEARC '18, Eq. 3) defines AUROC = 1 - (FPR + FNR) / 2 and reports each
-    network's FNR and FPR in its Table 7 (`check.NYAWIRA_TABLE_7`). Recompute the six
-    AUROCs from Table 7 as a dict ``{"UNet Flood": ..., ...}`` with the table's row names,
-    and compare them with Tables 5 and 6 (`check.NYAWIRA_TABLE_5`). The paper says that with
-    region-growing and manual labels U-Net's AUROC is lower than SegNet's because of one of
-    the two rates: which one, ``explained_by = "fnr"`` or ``"fpr"``?
+    Nyawira & Bushman (PEARC '18) write that U-Net's AUROC is lower than SegNet's because
+    "UNet had a higher FN rate than SegNet", "especially the case for the models trained on
+    region growing and manually annotated data". With their Eq. 3, AUROC = 1 - (FPR + FNR)
+    / 2, SegNet's AUROC minus U-Net's, for one kind of labels, is the sum of one part per
+    rate: ``(FNR_UNet - FNR_SegNet) / 2 + (FPR_UNet - FPR_SegNet) / 2``. Compute both parts
+    from Table 7 (`check.NYAWIRA_TABLE_7`) for each kind of labels, as
+    ``parts = {"Flood": {"fnr": ..., "fpr": ...}, "RG": {...}, "Manual": {...}}``. Then say
+    which rate explains the gap where U-Net is behind, ``explained_by = "fnr"`` or
+    ``"fpr"``, and with which labels U-Net's AUROC is the lower one at all:
+    ``unet_lower``, a list of some of ``"Flood"``, ``"RG"``, ``"Manual"``.
     """
-    rows = list(NYAWIRA_TABLE_7)
-    answer = as_mapping(auroc, "auroc", rows)
-    got = {k: check_real(answer[k], f'auroc["{k}"]') for k in rows}
-    explained_by = check_choice(explained_by, "explained_by", ("fnr", "fpr"))
-    eq3 = {k: 1 - (r["fpr"] + r["fnr"]) / 2 for k, r in NYAWIRA_TABLE_7.items()}
+    answer = as_mapping(parts, "parts", _LABELS)
+    got = {}
+    for k in _LABELS:
+        row = as_mapping(answer[k], f'parts["{k}"]', _RATES_)
+        got[k] = {r: check_real(row[r], f'parts["{k}"]["{r}"]') for r in _RATES_}
+    explained_by = check_choice(explained_by, "explained_by", _RATES_)
+    if isinstance(unet_lower, str) or not isinstance(unet_lower, (list, tuple, set)):
+        raise TypeError('`unet_lower` must be a list of label names such as ["RG"], got '
+                        f"{type(unet_lower).__name__} {unet_lower!r}"[:200])
+    for i, name in enumerate(unet_lower):
+        check_choice(name, f"unet_lower[{i}]" if isinstance(unet_lower, (list, tuple))
+                     else "unet_lower", _LABELS)
+    ref = _auroc_parts()
 
-    def matches(formula):
-        return all(close(got[k], formula(r), 1e-6) for k, r in NYAWIRA_TABLE_7.items())
+    def matches(scale=1.0, swap=False):
+        return all(close(got[k][r], scale * ref[k][_RATES_[1 - i] if swap else r], 1e-6)
+                   for k in _LABELS for i, r in enumerate(_RATES_))
 
-    what = "the six AUROCs"
-    if matches(lambda r: 1 - (r["fpr"] + r["fnr"]) / 2):
-        worst = max(abs(got[k] - NYAWIRA_TABLE_5[k]["auroc"]) for k in rows)
-        fb.right(what, f"Eq. 3 on Table 7 reproduces Tables 5 and 6 to {worst:.1g} "
-                       "(the tables' rounding)")
-    elif matches(lambda r: 1 - (r["fpr"] + r["fnr"])):
-        fb.wrong(what, "Eq. 3 halves the sum of the two rates: 1 - (FPR + FNR) / 2")
-    elif matches(lambda r: 1 - r["fnr"] / 2) or matches(lambda r: 1 - r["fpr"] / 2):
-        fb.wrong(what, "Eq. 3 uses both error rates, FPR and FNR")
-    elif matches(lambda r: 1 - (r["fpr"] + 1 - r["fnr"]) / 2):
-        fb.wrong(what, "Eq. 3 adds the two *error* rates; the true positive rate 1 - FNR "
-                       "is not one of them")
-    elif all(close(got[k] / 100, eq3[k], 1e-6) for k in rows):
+    what = "the two parts of each gap"
+    if matches():
+        fb.right(what, "each rate takes half of itself off its network's AUROC, so the parts "
+                       "add up to the gap between Tables 5 and 6")
+    elif matches(2.0) or matches(-2.0):
+        fb.wrong(what, "Eq. 3 takes half of each rate off the AUROC: divide each difference "
+                       "of rates by 2")
+    elif matches(-1.0):
+        fb.wrong(what, "mind the sign: a part is positive when its rate takes more off "
+                       "U-Net's AUROC than off SegNet's, i.e. U-Net's rate minus SegNet's")
+    elif matches(swap=True):
+        fb.wrong(what, "your FNR and FPR parts are swapped: FNR is the first column of "
+                       "Table 7, FPR the second")
+    elif matches(100.0):
         fb.wrong(what, "give fractions as the paper does, not percentages")
     else:
-        off = [k for k in rows if not close(got[k], eq3[k], 1e-6)]
-        fb.wrong(what, f"{', '.join(off)} differ from Eq. 3 applied to Table 7: recompute "
-                       "1 - (FPR + FNR) / 2 row by row")
+        off = [k for k in _LABELS if not all(close(got[k][r], ref[k][r], 1e-6)
+                                             for r in _RATES_)]
+        fb.wrong(what, f"{', '.join(off)} differ from (U-Net's rate - SegNet's) / 2 on "
+                       "Table 7: recompute them")
     if explained_by == "fnr":
-        gap = {k: {r: (NYAWIRA_TABLE_7[f"UNet {k}"][r] - NYAWIRA_TABLE_7[f"SegNet {k}"][r]) / 2
-                   for r in ("fnr", "fpr")} for k in ("RG", "Manual")}
-        fb.right("what lowers U-Net's AUROC", "with region-growing and manual labels, U-Net's "
-                 f"FNR / 2 is {gap['RG']['fnr']:.2f} and {gap['Manual']['fnr']:.2f} above "
-                 "SegNet's while its FPR is lower: the FNR explains the whole gap")
+        fb.right("the rate behind U-Net's lower AUROC", "where U-Net is behind, its FNR part "
+                 "is positive and its FPR part negative: the FNR explains the whole gap")
     else:
-        fb.wrong("what lowers U-Net's AUROC", "compare FPR / 2 and FNR / 2 of the U-Net and "
-                 "the SegNet trained on the same labels (region growing, manual): which "
-                 "difference is larger, and which way does it go?")
+        fb.wrong("the rate behind U-Net's lower AUROC", "U-Net's FPR is *lower* than SegNet's "
+                 "for every kind of labels: look at the sign of each FPR part, and at the "
+                 "size of the FNR parts where U-Net is behind")
+    lower = {k for k in _LABELS if ref[k]["fnr"] + ref[k]["fpr"] > 0}
+    chosen = set(unet_lower)
+    where = "where U-Net's AUROC is the lower one"
+    if chosen == lower:
+        fb.right(where, "the two parts add up to more than 0 only there")
+    elif chosen - lower:
+        fb.wrong(where, f"{', '.join(sorted(chosen - lower))}: add the two parts of that gap; "
+                        "a sum below 0 means SegNet's AUROC is the lower one")
+    else:
+        fb.wrong(where, f"you left out {len(lower - chosen)} kind(s) of labels whose two parts "
+                        "add up to more than 0")
     if fb.passed:
-        fb.note("the paper's AUROC is the area of one operating point, `metrics.balanced_"
-                "auroc` of a thresholded mask, not the rank AUROC of the scores "
-                "(`metrics.roc_auc`); the two are not comparable across papers.")
+        t5 = NYAWIRA_TABLE_5
+        fb.note("the paper's \"especially\" reads \"only\": with flood-fill labels U-Net's AUROC "
+                f"is the higher one ({t5['UNet Flood']['auroc']:.3f} against "
+                f"{t5['SegNet Flood']['auroc']:.3f} in Tables 5 and 6). The paper's AUROC is "
+                "the area of one operating point, `Confusion.balanced_auroc` of a thresholded "
+                "mask, not the rank AUROC of the scores (`metrics.roc_auc`).")
 
 
 # ============================================================================ 7.5

@@ -7,8 +7,8 @@ introduced where they are first used.
   `confusion` (whose `Confusion` has every count-based score as a method: accuracy, Jaccard,
   precision, recall, FPR, FNR, Cohen's kappa, the balanced AUROC), `dice`, `soft_dice`,
   `pixel_report` (every pixel score of one comparison).
-- `segkit.metrics.curves`: a probability map over all thresholds: `roc_auc`, `roc_curve`,
-  `threshold_sweep`.
+- `segkit.metrics.curves`: a probability map over all thresholds: `roc_auc` (the curve
+  itself is drawn by `segkit.viz.plot_roc`), `threshold_sweep`.
 - `segkit.metrics.objects`: two label images object by object, all from one
   `contingency_table`: `seg_score` (Cell Tracking Challenge SEG), `match_objects`,
   `average_precision`, `mean_iou`, `object_report`.
@@ -25,7 +25,7 @@ Conventions where a ratio would be 0/0 (documented, tested, never a silent NaN):
 - object precision/recall/F1/AP with no objects on either side: 1.0.
 
 A probability ``p`` counts as foreground when ``p >= threshold`` (the package-wide rule,
-also the one `roc_curve` uses for its thresholds). Stacks are pooled: every pixel of every
+also the one the ROC curve uses for its thresholds). Stacks are pooled: every pixel of every
 slice counts once (``confusion(..., per_image=True)`` gives one value per slice), and in a
 label stack every slice's objects are distinct objects.
 
@@ -34,7 +34,7 @@ label stack every slice's objects are distinct objects.
 0.5
 """
 
-from .curves import roc_auc, roc_curve, threshold_sweep
+from .curves import roc_auc, threshold_sweep
 from .objects import ContingencyTable  # noqa: F401 (the type the object scores take)
 from .objects import (average_precision, contingency_table, match_objects, mean_iou,
                       object_report, seg_score)
@@ -46,7 +46,7 @@ __all__ = [
     # pixel
     "confusion", "dice", "soft_dice", "pixel_report",
     # curves
-    "roc_auc", "roc_curve", "threshold_sweep",
+    "roc_auc", "threshold_sweep",
     # objects
     "contingency_table", "seg_score", "match_objects", "average_precision", "mean_iou",
     "object_report",

@@ -86,10 +86,17 @@ def _zero_division(value):
 
 
 def _ratio(num, den, zero):
-    """num / den, exact for Python ints, `zero` where den == 0 (elementwise for arrays)."""
+    """num / den, exact for integers, `zero` where den == 0 (elementwise for arrays).
+
+    Integer counts are divided as Python ints (rounded once: the exact ratio); fractional
+    counts (a confusion matrix in fractions of all pixels) as floats.
+    """
     if np.ndim(num) == 0 and np.ndim(den) == 0:
-        num, den = int(num), int(den)
-        return zero if den == 0 else num / den  # int / int rounds once: the exact ratio
+        if isinstance(num, numbers.Integral) and isinstance(den, numbers.Integral):
+            num, den = int(num), int(den)
+        else:
+            num, den = float(num), float(den)
+        return zero if den == 0 else num / den
     num = np.asarray(num, dtype=np.float64)
     den = np.asarray(den, dtype=np.float64)
     out = np.full(np.broadcast(num, den).shape, zero, dtype=np.float64)

@@ -9,14 +9,14 @@ from .._validate import check_finite, describe
 from ._common import _score_map
 from .pixel import Confusion
 
-__all__ = ["roc_auc", "roc_curve", "threshold_sweep"]
+__all__ = ["roc_auc", "threshold_sweep"]
 
 
 def _scores(y_true, y_score):
     """Sorted scores of the foreground and of the background pixels."""
     t, s = _score_map(y_true, y_score)
-    pos = np.sort(s[t], kind="stable")
-    neg = np.sort(s[~t], kind="stable")
+    pos = np.sort(s[t])  # only the sorted values matter: the fastest sort will do
+    neg = np.sort(s[~t])
     if pos.size == 0 or neg.size == 0:
         which = "0 (background)" if pos.size == 0 else "1 (foreground)"
         raise ValueError(
@@ -30,7 +30,7 @@ def roc_auc(y_true, y_score):
 
     The probability that a random foreground pixel scores higher than a random background
     pixel, ties counting one half. Constant scores give 0.5. Computed from exact integer
-    counts (one sort per class), so it matches the trapezoidal area of `roc_curve`.
+    counts (one sort per class), so it matches the trapezoidal area of the curve `segkit.viz.plot_roc` draws.
 
     Parameters
     ----------
@@ -62,7 +62,7 @@ def roc_auc(y_true, y_score):
     return (int(below) + int(not_above)) / (2 * int(pos.size) * int(neg.size))
 
 
-def roc_curve(y_true, y_score, *, drop_intermediate=True):
+def _roc_curve(y_true, y_score, *, drop_intermediate=True):
     """ROC curve: false and true positive rates for every distinct threshold.
 
     A pixel counts as foreground when ``y_score >= threshold``; thresholds decrease, the first
@@ -82,12 +82,17 @@ def roc_curve(y_true, y_score, *, drop_intermediate=True):
 
     Examples
     --------
-    >>> f, t, th = roc_curve([[0, 0, 1, 1]], [[0.1, 0.4, 0.35, 0.8]])
+    >>> f, t, th = _roc_curve([[0, 0, 1, 1]], [[0.1, 0.4, 0.35, 0.8]])
     >>> f.tolist(), t.tolist(), th.tolist()
     ([0.0, 0.0, 0.5, 0.5, 1.0], [0.0, 0.5, 0.5, 1.0, 1.0], [inf, 0.8, 0.4, 0.35, 0.1])
     """
     pos, neg = _scores(y_true, y_score)
-    thresholds = np.unique(np.concatenate([pos, neg]))[::-1]
+    both = np.concatenate([pos, neg])
+    both.sort(kind="stable")  # two sorted runs: timsort merges them in one pass
+    distinct = np.empty(both.size, dtype=bool)
+    distinct[:1] = True
+    np.not_equal(both[1:], both[:-1], out=distinct[1:])
+    thresholds = both[distinct][::-1]  # = np.unique(both)[::-1], without a full sort
     tps = pos.size - np.searchsorted(pos, thresholds, side="left")
     fps = neg.size - np.searchsorted(neg, thresholds, side="left")
     if drop_intermediate and thresholds.size > 2:

@@ -20,13 +20,26 @@ class Confusion:
     """Pixel counts of a binary comparison; the scores are methods of it.
 
     Fields are Python ints for a pooled comparison, or int64 arrays (one value per slice,
-    or per threshold from `threshold_sweep`); every method then returns arrays too.
+    or per threshold from `threshold_sweep`); every method then returns arrays too. They may
+    also be fractions of all pixels (floats that sum to 1), the form in which Nyawira &
+    Bushman (PEARC '18, Eqs. 4-6, "N is always equal to 1") compute kappa: build one from
+    published rates to recompute a paper's scores.
 
     Attributes
     ----------
-    tp, fp, fn, tn : int or ndarray
+    tp, fp, fn, tn : int, float or ndarray
         True positives (foreground in both), false positives (predicted foreground on true
         background), false negatives (missed foreground), true negatives.
+
+    Examples
+    --------
+    >>> c = Confusion(tp=0.03, fn=0.01, fp=0.02, tn=0.94)  # fractions of all pixels
+    >>> round(c.fnr(), 4), round(c.fpr(), 4), round(c.balanced_auroc(), 4)
+    (0.25, 0.0208, 0.8646)
+    >>> c.pa, round(c.pc, 4)  # Pc = 0.04 * 0.05 + 0.96 * 0.95
+    (0.97, 0.914)
+    >>> round(c.cohen_kappa(), 4)  # (0.97 - 0.914) / (1 - 0.914)
+    0.6512
     """
 
     tp: object
@@ -50,11 +63,13 @@ class Confusion:
         prediction, as `sklearn.metrics.confusion_matrix`. ``layout="tp-first"``:
         ``[[TP, FN], [FP, TN]]``, rows the truth (1, 0) and columns the prediction (1, 0), the
         layout of Nyawira & Bushman's confusion matrices (PEARC '18). Say which one you
-        print. Pooled counts only.
+        print. Pooled counts only; int64 for counts, float64 for fractions.
 
         >>> c = confusion([[1, 1, 1, 0, 0]], [[1, 1, 0, 1, 0]])
         >>> c.matrix().tolist(), c.matrix(layout="tp-first").tolist()
         ([[1, 1], [1, 2]], [[2, 1], [1, 1]])
+        >>> c.matrix(layout="tp-first", normalize=True).tolist()
+        [[0.4, 0.2], [0.2, 0.2]]
         """
         from .._validate import check_choice
 
@@ -62,9 +77,10 @@ class Confusion:
         if np.ndim(self.tp):
             raise ValueError("`matrix` needs pooled counts; this Confusion holds arrays")
         if layout == "sklearn":
-            m = np.array([[self.tn, self.fp], [self.fn, self.tp]], dtype=np.int64)
+            m = np.array([[self.tn, self.fp], [self.fn, self.tp]])
         else:
-            m = np.array([[self.tp, self.fn], [self.fp, self.tn]], dtype=np.int64)
+            m = np.array([[self.tp, self.fn], [self.fp, self.tn]])
+        m = m.astype(np.int64 if m.dtype.kind in "iub" else np.float64)
         return m / m.sum() if normalize else m
 
     # -- the scores, each defined here; `dice` is also a module function (the score the
@@ -316,6 +332,15 @@ def pixel_report(y_true, y_pred, *, threshold=0.5):
     Keys: ``accuracy, dice, jaccard, precision, recall, fpr, fnr, kappa, balanced_auroc``
     (the last is NaN when `y_true` holds one class), and ``roc_auc`` when `y_pred` is a float
     score map.
+
+    Parameters
+    ----------
+    y_true, y_pred, threshold
+        As in `confusion`.
+
+    Returns
+    -------
+    dict of str to float
 
     Examples
     --------
