@@ -359,11 +359,20 @@ def with_weight_maps(masks, *, w0=10.0, sigma=5.0, class_balance=True):
     ----------
     masks : (N, M, K, 1) or (N, M, K) ndarray
         Binary masks or label images, one per slice.
+    w0, sigma, class_balance
+        As in `unet_weight_map`.
 
     Returns
     -------
     (N, M, K, 2) float32 ndarray
         Channel 0 is the binary mask, channel 1 the weight map.
+
+    Examples
+    --------
+    >>> masks = np.zeros((2, 8, 8), np.uint8); masks[:, 2:5, 2:5] = 1
+    >>> target = with_weight_maps(masks, class_balance=False)
+    >>> target.shape, float(target[0, 3, 3, 0]), float(target[0, 3, 3, 1])
+    ((2, 8, 8, 2), 1.0, 1.0)
     """
     m, _ = as_stack(masks, "masks", ndim_in=(3, 4))
     out = np.empty((*m.shape, 2), np.float32)

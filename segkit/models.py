@@ -108,6 +108,19 @@ def size_divisor(model):
 
     Counts ``MaxPooling2D``/``AveragePooling2D`` and `MaxPoolingWithArgmax2D` layers (nested
     models included). A model without pooling gives 1.
+
+    Parameters
+    ----------
+    model : keras.Model
+
+    Returns
+    -------
+    int
+
+    Examples
+    --------
+    >>> size_divisor(unet(depth=3, base_filters=2)), size_divisor(segnet(depth=2, base_filters=2))
+    (8, 4)
     """
     divisor = 1
     for layer in _all_layers(model):
@@ -150,6 +163,23 @@ class MCDropout(layers.Dropout):
     With ``always_on=True`` the layer drops units in ``predict`` and ``model(x)`` too, while
     the rest of the network (batch normalisation above all) stays in inference mode.
     With ``always_on=False`` it is exactly ``keras.layers.Dropout``.
+
+    Parameters
+    ----------
+    rate : float in [0, 1)
+        Fraction of the units dropped.
+    always_on : bool
+        Drop at inference too (Monte-Carlo dropout).
+    **kwargs
+        Passed to ``keras.layers.Dropout`` (``noise_shape``, ``seed``, ``name``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.ones((1, 1000), "float32")
+    >>> dropped = np.asarray(MCDropout(0.5, always_on=True)(x))  # inference, still dropping
+    >>> bool((dropped == 0).any()), bool((np.asarray(MCDropout(0.5)(x)) == 1).all())
+    (True, True)
     """
 
     def __init__(self, rate, *, always_on=False, **kwargs):
@@ -172,6 +202,21 @@ class MaxPoolingWithArgmax2D(layers.Layer):
     ``indices`` (int32, same shape) is the position of the maximum inside its window,
     ``row * p + col``, the first one on ties. `MaxUnpooling2D` puts the values back there.
     Pure ``keras.ops``, so it runs on every backend and differentiates like max pooling.
+
+    Parameters
+    ----------
+    pool_size : int
+        Side of the pooling window (and its stride).
+    **kwargs
+        Passed to ``keras.layers.Layer`` (``name``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.array([[1, 2], [4, 3]], "float32")[None, :, :, None]
+    >>> pooled, where = MaxPoolingWithArgmax2D(2)(x)
+    >>> float(np.asarray(pooled)[0, 0, 0, 0]), int(np.asarray(where)[0, 0, 0, 0])
+    (4.0, 2)
     """
 
     def __init__(self, pool_size=2, **kwargs):
@@ -206,6 +251,21 @@ class MaxUnpooling2D(layers.Layer):
 
     Called on ``[values, indices]`` from `MaxPoolingWithArgmax2D`; every other position of
     the ``pool_size x pool_size`` window is zero. Output ``(N, H*p, W*p, C)``.
+
+    Parameters
+    ----------
+    pool_size : int
+        Side of the window, as for the pooling whose indices it receives.
+    **kwargs
+        Passed to ``keras.layers.Layer`` (``name``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.array([[1, 2], [4, 3]], "float32")[None, :, :, None]
+    >>> restored = MaxUnpooling2D(2)(MaxPoolingWithArgmax2D(2)(x))
+    >>> np.asarray(restored)[0, ..., 0].tolist()
+    [[0.0, 0.0], [4.0, 0.0]]
     """
 
     def __init__(self, pool_size=2, **kwargs):
@@ -460,7 +520,20 @@ def load_model(path, **kwargs):
     path : str or os.PathLike
         A ``.keras`` file.
     **kwargs
-        Passed on to ``keras.models.load_model``.
+        Passed on to ``keras.models.load_model`` (e.g. ``compile=False`` to load the weights
+        and the network only).
+
+    Returns
+    -------
+    keras.Model
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "tiny.keras"
+    >>> unet(depth=1, base_filters=2, dropout=0.1, mc_dropout=True).save(path)
+    >>> type(load_model(path).get_layer("bottleneck_dropout")).__name__
+    'MCDropout'
     """
     from pathlib import Path
 
