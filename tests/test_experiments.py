@@ -159,3 +159,25 @@ def test_compare_transforms_rejects_unknown_names():
     x, y = data(2)
     with pytest.raises(ValueError, match=r"`transforms` has unknown name\(s\) 'spin'"):
         compare_transforms((x, y), (x, y), transforms=["none", "spin"], progress=False)
+
+
+def test_run_experiment_runs_eagerly_and_restores_the_setting():
+    import tensorflow as tf
+
+    x, y = data(4)
+    raw = (x * 255).astype(np.uint8)
+    assert not tf.config.functions_run_eagerly()
+    seen = []
+
+    class Spy(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            seen.append(tf.config.functions_run_eagerly())
+
+    import segkit.experiments as E
+    original = E._EpochClock
+    E._EpochClock = type("Clock", (original, Spy), {})
+    try:
+        run_experiment({"train": (raw, y), "val": (raw, y)}, epochs=1, depth=1, base_filters=2)
+    finally:
+        E._EpochClock = original
+    assert seen == [True] and not tf.config.functions_run_eagerly()
