@@ -1,6 +1,9 @@
 # segkit course: every set-up step is one of these targets.
 #   make course          run every notebook in order, full parameters (QUICK=1 for the quick ones)
-#   make test            the whole test suite, notebooks included (quick mode)
+#   make test            the test suite, notebooks included (quick mode), browser tests excluded
+#   make test-colab      the notebooks on Colab's own package versions (Python 3.13, .venv-colab)
+#   make book            the executed course as a static website, build/book/html (QUICK=1 too)
+#   make test-browser    JupyterLab and the book in headless Chromium (Debian's chromium package)
 # Both create the virtual environment (.venv) from environment.yml's pins when it is missing.
 #   make student         student copies, solutions replaced by stubs, in build/student/
 #   make solutions       the notebooks with exercises, solutions executed, in build/solutions/
@@ -12,7 +15,7 @@ QUICK  ?= 0
 ONLY   ?=
 PYTEST_ARGS ?=
 
-.PHONY: env data course test bench headers strip timings clean student solutions
+.PHONY: env data course test test-colab test-browser book bench headers strip timings clean student solutions
 
 env: $(STAMP)
 
@@ -35,7 +38,26 @@ course: data
 	$(PY) tools/course.py run $(if $(filter 1,$(QUICK)),--quick,) $(if $(ONLY),--only $(ONLY),)
 
 test: $(STAMP)
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -m "not browser" $(PYTEST_ARGS)
+
+# tests/browser: every notebook run in JupyterLab in headless Chromium (sliders moved,
+# screenshots in build/browser/screenshots), and the book built by `make book` opened.
+# Needs Debian's chromium (`apt-get install chromium`; .ci/run installs it): never a download.
+test-browser: $(STAMP)
+	SEGKIT_BROWSER=required $(PY) -m pytest -m browser tests/browser $(PYTEST_ARGS)
+
+# The executed course as a static website (tools/book.py, Jupyter Book 1, built offline):
+# runs the notebooks (`make course`, QUICK=1 for the quick run), then build/book/html.
+book: course
+	$(PY) tools/book.py
+
+# Colab's profile (tools/colab_profile.py): a Python 3.13 environment with Colab's versions of
+# what segkit uses (tools/colab/pip-freeze.txt), the notebooks' setup cell run as written, a
+# check that it changed none of Colab's packages, then every notebook in quick mode.
+# Needs only a Python 3.13 (pyenv's, or COLAB_PYTHON=/path/to/python3.13), not .venv.
+COLAB_PYTHON ?=
+test-colab:
+	$(PYTHON) tools/colab_profile.py $(if $(COLAB_PYTHON),--python $(COLAB_PYTHON),) $(if $(ONLY),--only $(ONLY),)
 
 bench: $(STAMP)
 	$(PY) benchmarks/run.py

@@ -6,6 +6,9 @@ import pytest
 
 os.environ.setdefault("MPLBACKEND", "Agg")  # no screen in CI; figures are drawn off screen
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# precision="auto" means float32 in the tests: their numbers must not depend on the machine
+# (and no one-off speed measurement runs); tests of "auto" itself remove this variable
+os.environ.setdefault("SEGKIT_PRECISION", "float32")
 
 
 @pytest.fixture(autouse=True)

@@ -3,7 +3,10 @@
     python benchmarks/bench_models.py [--quick]
 
 1. U-Net training and inference on 256 x 256 tiles, as achieved FLOP/s over the machine's
-   float32 matmul FLOP/s measured in the same run (target >= 0.5). The model's FLOPs are
+   matmul FLOP/s measured in the same run (target >= 0.5), in float32 and under the
+   ``mixed_bfloat16`` policy side by side (issue 17). Each precision is compared with the
+   float32 matmul rate (the machine's reference, one scale for both) and with the matmul
+   rate of its own arithmetic (bfloat16 matmul for the mixed policy). The model's FLOPs are
    counted analytically from its convolutions (2 multiply-adds per weight and output pixel;
    batch normalisation, ReLU and pooling are left out, so the ratio is slightly pessimistic);
    a training step is counted as 3 forward passes (forward + two backward products).
@@ -12,7 +15,7 @@
    ``predict_on_batch`` calls (``model.predict`` has a per-call data-pipeline cost that
    `predict_tiled`, which calls ``predict_on_batch`` itself, does not pay). Because those
    timings swing with the load of a shared machine, the cost of the tiling itself is also
-   measured alone, with a near-free 1x1 identity model in place of the U-Net.
+   measured alone, with a near-free 1x1 identity model in place of the U-Net. All in float32.
 
 Timings are the best of several repeats, after a warm-up that traces the functions. On a
 shared machine they move with the load of the other users: read them as ratios of one run.
@@ -32,6 +35,7 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from _timing import best_of  # noqa: E402
+from segkit import _precision  # noqa: E402
 from segkit.models import unet  # noqa: E402
 from segkit.predict import predict_tiled, tile_positions  # noqa: E402
 
@@ -52,16 +56,42 @@ def conv_flops(model):
     return total
 
 
-def matmul_flops(n, repeats):
-    a = tf.random.normal((n, n), seed=1)
-    b = tf.random.normal((n, n), seed=2)
+def matmul_flops(n, repeats, dtype=tf.float32):
+    a = tf.cast(tf.random.normal((n, n), seed=1), dtype)
+    b = tf.cast(tf.random.normal((n, n), seed=2), dtype)
 
     @tf.function
     def mm(a, b):
-        return tf.reduce_sum(tf.linalg.matmul(a, b))
+        return tf.reduce_sum(tf.cast(tf.linalg.matmul(a, b), tf.float32))
 
     mm(a, b).numpy()
     return 2 * n ** 3 / best_of(lambda: mm(a, b).numpy(), repeats)
+
+
+def unet_rates(policies, x, y, batch, repeats):
+    """Seconds for one inference pass and one training epoch over `x`, per policy.
+
+    The models are built and warmed up first, then timed in interleaved rounds, so that a
+    change of load on a shared machine hits every policy alike.
+    """
+    models = {}
+    for policy in policies:
+        with _precision.policy_scope(policy):
+            model = unet((256, 256, 1), depth=4, base_filters=16)
+        model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="binary_crossentropy")
+        model.predict(x, batch_size=batch, verbose=0)  # warm-up (tracing)
+        model.fit(x, y, batch_size=batch, epochs=1, verbose=0)
+        models[policy] = model
+    seconds = {p: {"inference": float("inf"), "training": float("inf")} for p in policies}
+    for _ in range(repeats):
+        for policy, model in models.items():
+            t = best_of(lambda: model.predict(x, batch_size=batch, verbose=0), 1)
+            seconds[policy]["inference"] = min(seconds[policy]["inference"], t)
+    for _ in range(max(1, repeats - 2)):
+        for policy, model in models.items():
+            t = best_of(lambda: model.fit(x, y, batch_size=batch, epochs=1, verbose=0), 1)
+            seconds[policy]["training"] = min(seconds[policy]["training"], t)
+    return models, seconds
 
 
 def main(argv=None):
@@ -76,20 +106,19 @@ def main(argv=None):
     rng = np.random.default_rng(0)
 
     peak = matmul_flops(1024 if quick else 2048, repeats)
+    peak_bf16 = matmul_flops(1024 if quick else 2048, repeats, tf.bfloat16)
 
-    model = unet((256, 256, 1), depth=4, base_filters=16)
-    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="binary_crossentropy")
-    fwd = conv_flops(model)
     x = rng.random((n_tiles, 256, 256, 1), dtype=np.float32)
     y = (x > 0.5).astype(np.float32)
-
-    model.predict(x, batch_size=batch, verbose=0)  # warm-up (tracing)
-    t_inf = best_of(lambda: model.predict(x, batch_size=batch, verbose=0), repeats)
-    model.fit(x, y, batch_size=batch, epochs=1, verbose=0)  # warm-up
-    t_train = best_of(lambda: model.fit(x, y, batch_size=batch, epochs=1, verbose=0),
-                        max(1, repeats - 2))
-    inf_flops = fwd * n_tiles / t_inf
-    train_flops = 3 * fwd * n_tiles / t_train
+    models, seconds = unet_rates(("float32", "mixed_bfloat16"), x, y, batch, repeats)
+    model = models["float32"]
+    fwd = conv_flops(model)
+    t_inf, t_train = seconds["float32"]["inference"], seconds["float32"]["training"]
+    t_inf16 = seconds["mixed_bfloat16"]["inference"]
+    t_train16 = seconds["mixed_bfloat16"]["training"]
+    del models
+    inf_flops, inf16_flops = fwd * n_tiles / t_inf, fwd * n_tiles / t_inf16
+    train_flops, train16_flops = 3 * fwd * n_tiles / t_train, 3 * fwd * n_tiles / t_train16
 
     # predict_tiled on a 768 x 1024 slice against model.predict on as many tiles
     any_size = unet((None, None, 1), depth=4, base_filters=16)
@@ -101,7 +130,8 @@ def main(argv=None):
     tiles = rng.random((n_slice_tiles, tile, tile, 1), dtype=np.float32)
 
     def tiled():
-        predict_tiled(any_size, slice_, tile=tile, overlap=overlap, batch_size=batch)
+        predict_tiled(any_size, slice_, tile=tile, overlap=overlap, batch_size=batch,
+                      precision="float32")
 
     def plain():
         any_size.predict(tiles, batch_size=batch, verbose=0)
@@ -110,7 +140,8 @@ def main(argv=None):
         1, 1, kernel_initializer="ones", bias_initializer="zeros")])
 
     def bookkeeping():  # tiling, padding and blending alone, around a near-free model
-        predict_tiled(identity, slice_, tile=tile, overlap=overlap, batch_size=batch)
+        predict_tiled(identity, slice_, tile=tile, overlap=overlap, batch_size=batch,
+                      precision="float32")
 
     def raw():  # the bare forward passes, without Keras' predict() data pipeline
         for i in range(0, n_slice_tiles, batch):
@@ -130,15 +161,29 @@ def main(argv=None):
     overhead_book = t_book / t_raw
 
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    hw = ("bf16 in CPU flags: " + ", ".join(sorted(_precision.cpu_flags()
+                                                  & set(_precision.BF16_CPU_FLAGS)))
+          if _precision.cpu_has_bf16() else "no bf16 in CPU flags: bf16 is emulated")
     rows = [
         ("float32 matmul (peak reference)", f"{peak / 1e9:8.1f} GFLOP/s", "", ""),
+        ("bfloat16 matmul", f"{peak_bf16 / 1e9:8.1f} GFLOP/s",
+         f"{peak_bf16 / peak:5.2f}x f32", hw),
         ("U-Net forward FLOPs per 256x256 tile", f"{fwd / 1e9:8.2f} GFLOP", "", ""),
-        ("U-Net inference", f"{inf_flops / 1e9:8.1f} GFLOP/s",
+        ("U-Net inference, float32", f"{inf_flops / 1e9:8.1f} GFLOP/s",
          f"{inf_flops / peak:5.2f} of peak", "target >= 0.5"),
-        ("U-Net training (3x forward)", f"{train_flops / 1e9:8.1f} GFLOP/s",
+        ("U-Net inference, mixed_bfloat16", f"{inf16_flops / 1e9:8.1f} GFLOP/s",
+         f"{inf16_flops / peak:5.2f} of peak", f"{inf16_flops / peak_bf16:.2f} of bf16 matmul"),
+        ("U-Net training (3x forward), float32", f"{train_flops / 1e9:8.1f} GFLOP/s",
          f"{train_flops / peak:5.2f} of peak", "target >= 0.5"),
-        ("inference throughput", f"{n_tiles / t_inf:8.1f} tiles/s", "", ""),
-        ("training throughput", f"{n_tiles / t_train:8.1f} tiles/s", "", ""),
+        ("U-Net training (3x forward), mixed_bfloat16", f"{train16_flops / 1e9:8.1f} GFLOP/s",
+         f"{train16_flops / peak:5.2f} of peak",
+         f"{train16_flops / peak_bf16:.2f} of bf16 matmul"),
+        ("inference throughput, float32 / bf16",
+         f"{n_tiles / t_inf:8.1f} / {n_tiles / t_inf16:.1f} tiles/s",
+         f"{t_inf / t_inf16:5.2f}x", "bf16 speed-up"),
+        ("training throughput, float32 / bf16",
+         f"{n_tiles / t_train:8.1f} / {n_tiles / t_train16:.1f} tiles/s",
+         f"{t_train / t_train16:5.2f}x", "bf16 speed-up"),
         (f"predict_tiled 768x1024 ({n_slice_tiles} tiles)", f"{t_tiled * 1e3:8.0f} ms", "", ""),
         (f"model.predict on {n_slice_tiles} tiles", f"{t_plain * 1e3:8.0f} ms", "", ""),
         (f"predict_on_batch loop on {n_slice_tiles} tiles", f"{t_raw * 1e3:8.0f} ms", "", ""),

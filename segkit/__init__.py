@@ -26,6 +26,10 @@ Module map, by layer (docs/architecture.md; the notebook that introduces each in
 
 import importlib
 
+from . import _quiet
+
+_quiet.install()  # TensorFlow's C++ start-up log, whenever it is imported, goes nowhere
+
 __version__ = "0.1.0"
 
 _SUBMODULES = (

@@ -295,9 +295,10 @@ def patch_classifier(*, n_scales=len(DEFAULT_SCALES), size=25, filters=16, cap=1
     x = layers.Dense(filters * 4, activation="relu", name="dense")(x)
     if dropout:
         x = layers.Dropout(dropout, name="dropout")(x)
-    prob = layers.Dense(1, activation="sigmoid", name="prob")(x)
-    dist = layers.Dense(1, activation="sigmoid", name="dist_unit")(x)
-    dist = layers.Rescaling(cap, name="dist")(dist)
+    # heads in float32 under any precision policy (segkit._precision)
+    prob = layers.Dense(1, activation="sigmoid", dtype="float32", name="prob")(x)
+    dist = layers.Dense(1, activation="sigmoid", dtype="float32", name="dist_unit")(x)
+    dist = layers.Rescaling(cap, dtype="float32", name="dist")(dist)
     return keras.Model(inputs, {"prob": prob, "dist": dist}, name=name)
 
 

@@ -107,3 +107,50 @@ def test_import_segkit_is_light():
 def test_submodules_load_lazily(name):
     import segkit
     assert getattr(segkit, name).__name__ == f"segkit.{name}"
+
+
+# ----------------------------------------------------------------------------- Colab
+# tools/colab/pip-freeze.txt is Colab's own list (googlecolab/backend-info, 2026-08-19); the
+# Colab setup cell installs segkit's runtime dependencies, so each range must admit the version
+# Colab preinstalls, or the install replaces it (as `ipywidgets>=8.1` did with Colab's 7.7.1).
+def test_ranges_admit_the_versions_colab_preinstalls():
+    import colab_profile
+
+    colab = colab_profile.colab_versions()
+    assert colab["tensorflow"] and colab["ipywidgets"], "tools/colab/pip-freeze.txt is not Colab's list"
+    reqs = [Requirement(r) for r in _pyproject()["project"]["dependencies"]]
+    outside = [f"{r.name}{r.specifier} excludes Colab's {colab[canonicalize_name(r.name)]}"
+               for r in reqs if canonicalize_name(r.name) in colab
+               and Version(colab[canonicalize_name(r.name)]) not in r.specifier]
+    assert not outside, outside
+
+
+def test_requires_python_admits_colabs_python():
+    from packaging.specifiers import SpecifierSet
+
+    import colab_profile
+
+    colab = Version(".".join(map(str, colab_profile.COLAB_PYTHON)))
+    assert colab in SpecifierSet(_pyproject()["project"]["requires-python"])
+
+
+def test_colab_profile_reads_the_list_and_names_moved_packages(tmp_path):
+    import colab_profile
+
+    freeze = tmp_path / "pip-freeze.txt"
+    freeze.write_text("# comment\nipywidgets==7.7.1\nNumPy==2.1.3\n"
+                      "torch @ https://download.pytorch.org/whl/cpu/torch.whl\n")
+    colab = colab_profile.colab_versions(freeze)
+    assert colab == {"ipywidgets": "7.7.1", "numpy": "2.1.3"}
+    installed = {"ipywidgets": "8.1.9", "numpy": "2.1.3", "segkit": "0.1.0"}
+    assert colab_profile.changed_versions(installed, colab) == [("ipywidgets", "7.7.1", "8.1.9")]
+    assert colab_profile.changed_versions({"numpy": "2.1.3"}, colab) == []
+
+
+def test_colab_profile_runs_the_setup_cell_that_make_headers_writes():
+    import colab_profile
+    import course
+
+    source = colab_profile.setup_cell(course.NOTEBOOKS / "00_index.ipynb")
+    assert source == course.setup_source("00_index")
+    assert '"pip", "install"' in source and 'os.path.isdir("segkit-course")' in source

@@ -1,6 +1,7 @@
 """Tests of segkit.train: checks before training, checkpoints, logs, strategies, multi-output."""
 
 import csv
+import json
 import os
 
 import keras
@@ -254,3 +255,191 @@ def test_per_image_targets_of_a_patch_model():
         train(lambda: patch_classifier(n_scales=2, size=9, filters=2, cap=3),
               (x, {**y, "prob": y["prob"][:, 0]}), epochs=1,
               loss={"prob": "bce", "dist": "mae"})
+
+
+# ----------------------------------------------------------------------------- precision
+from segkit import _precision  # noqa: E402
+
+
+def no_gpu():
+    return not tf.config.list_physical_devices("GPU")
+
+
+@pytest.fixture
+def fake_machine(monkeypatch, tmp_path):
+    """A machine whose hardware and measured speeds the test chooses; cache in tmp_path."""
+    monkeypatch.setenv("SEGKIT_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("SEGKIT_PRECISION", raising=False)  # "auto" decides here
+    calls = []
+
+    def setup(*, bf16, gpus=(), seconds=None):
+        monkeypatch.setattr(_precision, "cpu_has_bf16", lambda *a, **k: bf16)
+        monkeypatch.setattr(_precision, "gpu_names", lambda: list(gpus))
+
+        def measure(mixed):
+            calls.append(mixed)
+            return seconds
+
+        monkeypatch.setattr(_precision, "measure_speed", measure)
+        return calls
+
+    return setup
+
+
+def test_segkit_precision_variable_fixes_auto(monkeypatch):
+    monkeypatch.setenv("SEGKIT_PRECISION", "mixed_bfloat16")
+    assert _precision.resolve("auto") == "mixed_bfloat16"
+    assert _precision.resolve("float32") == "float32"  # an explicit choice wins
+    monkeypatch.setenv("SEGKIT_PRECISION", "half")
+    with pytest.raises(ValueError, match=r"`\$SEGKIT_PRECISION` must be 'float32', "
+                                         r"'mixed_bfloat16' or 'mixed_float16'|"
+                                         r"`\$SEGKIT_PRECISION` must be one of"):
+        _precision.resolve("auto")
+
+
+def test_precision_names_are_checked():
+    assert _precision.resolve("float32") == "float32"
+    assert _precision.resolve("mixed_bfloat16") == "mixed_bfloat16"
+    with pytest.raises(ValueError, match="`precision` must be one of 'auto', 'float32'.*'bf16'"):
+        _precision.resolve("bf16")
+    with pytest.raises(ValueError, match="`precision` must be one of"):
+        train(tiny, data(), epochs=1, precision="float64")
+
+
+@pytest.mark.skipif(not no_gpu(), reason="checks the refusal on a machine without a GPU")
+def test_mixed_float16_needs_a_gpu():
+    with pytest.raises(ValueError, match="'mixed_float16' needs a GPU, and TensorFlow sees none"):
+        _precision.resolve("mixed_float16")
+    with pytest.raises(ValueError, match="'mixed_float16' needs a GPU"):
+        train(tiny, data(), epochs=1, precision="mixed_float16", verbose=0)
+
+
+def test_auto_is_float32_without_16_bit_hardware(fake_machine):
+    calls = fake_machine(bf16=False)
+    assert _precision.resolve("auto", purpose="train") == "float32"
+    assert _precision.resolve("auto", purpose="predict") == "float32"
+    assert calls == []  # nothing to measure
+    assert not _precision.cache_file().exists()
+
+
+@pytest.mark.parametrize("bf16, gpus, mixed", [(True, (), "mixed_bfloat16"),
+                                               (False, ("GPU 0",), "mixed_float16")])
+def test_auto_uses_the_mixed_policy_only_where_measured_faster(fake_machine, bf16, gpus, mixed):
+    # mixed is faster for training (0.5 s vs 1 s) but not for prediction (0.98 vs 1.0: noise)
+    seconds = {"float32": {"train": 1.0, "predict": 1.0},
+               mixed: {"train": 0.5, "predict": 0.98}}
+    calls = fake_machine(bf16=bf16, gpus=gpus, seconds=seconds)
+    assert _precision.resolve("auto", purpose="train") == mixed
+    assert _precision.resolve("auto", purpose="predict") == "float32"
+    assert calls == [mixed]  # measured once, then read from the cache
+    cache = _precision.cache_file()
+    saved = json.loads(cache.read_text())
+    (decision,) = saved.values()
+    assert decision["speedup"] == {"train": 2.0, "predict": round(1 / 0.98, 3)}
+    assert [p.name for p in cache.parent.iterdir()] == ["precision.json"]  # no temp files left
+
+
+def test_auto_cache_is_per_machine_and_survives_an_unwritable_folder(fake_machine, monkeypatch,
+                                                                     tmp_path):
+    seconds = {"float32": {"train": 1.0, "predict": 1.0},
+               "mixed_bfloat16": {"train": 2.0, "predict": 0.5}}
+    calls = fake_machine(bf16=True, seconds=seconds)
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("SEGKIT_CACHE_DIR", str(blocker / "cache"))  # cannot be created
+    assert _precision.resolve("auto", purpose="predict") == "mixed_bfloat16"
+    assert _precision.resolve("auto", purpose="train") == "float32"
+    assert calls == ["mixed_bfloat16", "mixed_bfloat16"]  # no cache: measured each time
+    monkeypatch.setenv("SEGKIT_CACHE_DIR", str(tmp_path / "cache"))
+    _precision.resolve("auto")
+    monkeypatch.setattr(_precision, "machine_key", lambda gpus=None: "another machine")
+    _precision.resolve("auto")
+    assert len(json.loads(_precision.cache_file().read_text())) == 2
+
+
+def test_a_damaged_cache_is_measured_again(fake_machine, capsys):
+    seconds = {"float32": {"train": 1.0, "predict": 1.0},
+               "mixed_bfloat16": {"train": 0.5, "predict": 0.5}}
+    calls = fake_machine(bf16=True, seconds=seconds)
+    cache = _precision.cache_file()
+    cache.parent.mkdir(parents=True)
+    key = _precision.machine_key()
+    for damaged in ("{not json", json.dumps({key: {"train": "float64", "predict": "float32"}})):
+        cache.write_text(damaged)
+        assert _precision.resolve("auto") == "mixed_bfloat16"
+    assert len(calls) == 2
+    assert "measures float32 against mixed_bfloat16 once" in capsys.readouterr().out
+
+
+def test_cpu_flags_are_read_from_cpuinfo(tmp_path):
+    info = tmp_path / "cpuinfo"
+    info.write_text("processor\t: 0\nflags\t\t: fpu sse avx512f\n")
+    assert not _precision.cpu_has_bf16(info)
+    info.write_text("processor\t: 0\nflags\t\t: fpu amx_bf16 amx_tile\n")
+    assert _precision.cpu_has_bf16(info)
+    info.write_text("processor\t: 0\nFeatures\t: fp asimd bf16\n")  # ARM
+    assert _precision.cpu_has_bf16(info)
+    assert not _precision.cpu_has_bf16(tmp_path / "missing")
+
+
+def test_a_builder_is_built_under_the_policy_and_its_output_stays_float32():
+    history = train(tiny, data(), epochs=1, precision="mixed_bfloat16", verbose=0)
+    model = history.model
+    assert history.precision == "mixed_bfloat16"
+    assert model.get_layer("enc0_conv1").dtype_policy.name == "mixed_bfloat16"
+    assert model.get_layer("enc0_conv1").kernel.dtype == "float32"  # weights stay float32
+    assert model.get_layer("head").dtype_policy.name == "float32"
+    assert model.outputs[0].dtype == "float32"
+    assert keras.mixed_precision.dtype_policy().name == "float32"  # global policy restored
+    assert np.isfinite(history.history["loss"][0])
+
+
+@pytest.mark.parametrize("builder", ["unet", "segnet", "distance_unet", "patch_classifier"])
+def test_every_segkit_model_has_float32_outputs_under_a_mixed_policy(builder):
+    from segkit import models, patches
+
+    build = {"unet": lambda: models.unet(depth=2, base_filters=4),
+             "segnet": lambda: models.segnet(depth=2, base_filters=4),
+             "distance_unet": lambda: models.distance_unet(depth=2, base_filters=4),
+             "patch_classifier": lambda: patches.patch_classifier(filters=4)}[builder]
+    with _precision.policy_scope("mixed_bfloat16"):
+        model = build()
+    assert _precision.model_policy(model) == "mixed_bfloat16"
+    assert [str(t.dtype) for t in model.outputs] == ["float32"] * len(model.outputs)
+    _precision.check_float32_outputs(model)
+
+
+def test_a_built_model_keeps_its_precision():
+    model = tiny()
+    history = train(model, data(), epochs=1, verbose=0)  # auto: as built
+    assert history.precision == "float32" and history.model is model
+    with pytest.raises(ValueError, match="already built under 'float32'.*pass a function"):
+        train(model, data(), epochs=1, precision="mixed_bfloat16", verbose=0)
+    with _precision.policy_scope("mixed_bfloat16"):
+        mixed = tiny()
+    assert train(mixed, data(), epochs=1, verbose=0).precision == "mixed_bfloat16"
+
+
+def test_a_16_bit_output_is_refused():
+    def sloppy():  # a custom builder that forgot dtype="float32" on its head
+        inputs = keras.Input((None, None, 1))
+        x = keras.layers.Conv2D(4, 3, padding="same", activation="relu")(inputs)
+        return keras.Model(inputs, keras.layers.Conv2D(1, 1, activation="sigmoid",
+                                                       name="out")(x))
+
+    with pytest.raises(ValueError, match="output 'out' computes in bfloat16, not float32"):
+        train(sloppy, data(), epochs=1, precision="mixed_bfloat16", verbose=0)
+
+
+@pytest.mark.parametrize("precision", ["float32", "mixed_bfloat16"])
+def test_a_model_saved_under_either_policy_loads_and_predicts_the_same(tmp_path, precision):
+    from segkit.models import load_model
+
+    x, y = data()
+    history = train(tiny, (x, y), data(4, seed=1), epochs=2, loss="bce", verbose=0,
+                    checkpoint=tmp_path / "best.keras", precision=precision)
+    model = history.model  # the best epoch's weights, as in the checkpoint
+    keras.backend.clear_session()
+    loaded = load_model(tmp_path / "best.keras")
+    assert _precision.model_policy(loaded) == precision
+    np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))

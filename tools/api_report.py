@@ -17,7 +17,7 @@ PACKAGE = ROOT / "segkit"
 
 # module (top-level name under segkit) -> layer number, as docs/architecture.md lists them
 LAYERS = {
-    "_validate": 0, "_conventions": 0, "_precision": 0,
+    "_validate": 0, "_conventions": 0, "_quiet": 0, "_precision": 2,
     "io": 1, "data": 1, "synthetic": 1,
     "eda": 2, "metrics": 2, "weak": 2, "augment": 2, "models": 2, "losses": 2,
     "instances": 2, "uncertainty": 2, "measure": 2, "patches": 2, "predict": 2,

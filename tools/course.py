@@ -234,25 +234,39 @@ def cmd_strip(args):
 
 
 # ----------------------------------------------------------------------------- run
+def with_parameters(nb, *, quick=False, extra_parameters=None):
+    """`nb` with its quick parameters (and `extra_parameters`) injected as papermill does.
+
+    The injected cell follows the ``parameters`` cell; a notebook without any parameters to
+    inject comes back unchanged.
+    """
+    from papermill.parameterize import parameterize_notebook
+
+    params = dict(quick_parameters(nb)) if quick else {}
+    params.update(extra_parameters or {})
+    if not params:
+        return nb
+    for cell in nb.cells:  # papermill expects every cell to carry a tags list
+        cell.metadata.setdefault("tags", [])
+    nb.metadata.setdefault("papermill", {})
+    return parameterize_notebook(nb, params)
+
+
 def run_notebook(path, out_dir, *, quick=False, timeout=1800, extra_parameters=None):
     """Execute one notebook in a fresh kernel; return a report dict (status, wall_s, peak_rss_mb)."""
     from traitlets.config import Config
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
-    from papermill.parameterize import parameterize_notebook
 
-    nb = nbformat.read(path, as_version=4)
-    params = dict(quick_parameters(nb)) if quick else {}
-    params.update(extra_parameters or {})
-    if params:
-        for cell in nb.cells:  # papermill expects every cell to carry a tags list
-            cell.metadata.setdefault("tags", [])
-        nb.metadata.setdefault("papermill", {})
-        nb = parameterize_notebook(nb, params)
+    nb = with_parameters(nbformat.read(path, as_version=4), quick=quick,
+                         extra_parameters=extra_parameters)
     nb.cells.append(nbformat.v4.new_code_cell(
         f"import resource\nprint('{RSS_MARK}', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"))
     env_backup = dict(os.environ)
-    os.environ.update({"TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONHASHSEED": "0"})
+    os.environ["PYTHONHASHSEED"] = "0"
+    # TensorFlow's C++ info and warnings stay out of the executed copies unless the caller
+    # asks for a level (the Colab profile sets 0, TensorFlow's default, to see what learners do)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     os.environ.pop("MPLBACKEND", None)  # the kernel's inline backend puts figures in the copy
     # IPC sockets in a private folder, not TCP ports: several kernels started at once (tests,
     # other sessions on the machine) can otherwise race for the same ports and hang.

@@ -4,6 +4,8 @@ Introduced in notebook 01. Each function builds its widgets and returns them, so
 cell ends with one call and the learner gets sliders.
 """
 
+import numpy as np  # noqa: F401 (the docstring examples use it)
+
 from .._validate import as_binary, check_same_shape
 from ..io import to_nhwc
 
@@ -19,10 +21,21 @@ def browse_stack(images, masks=None, *, title="slice"):
     masks : same shape as `images`, optional
         Binary masks ({0, 1}, {0, 255} or bool).
 
+    title : str
+        The slider's label, and the figure's title before the slice number.
+
     Returns
     -------
     ipywidgets.Widget
         Display it (a notebook shows the last expression of a cell).
+
+    Examples
+    --------
+    >>> import contextlib, io
+    >>> with contextlib.redirect_stdout(io.StringIO()):
+    ...     panel = browse_stack(np.zeros((3, 8, 8)), np.zeros((3, 8, 8), bool))
+    >>> panel.children[0].max
+    2
     """
     import ipywidgets as widgets
     import matplotlib.pyplot as plt
@@ -60,9 +73,25 @@ def augment_explorer(image, mask, *, n=3):
     Introduced in notebook 04. Shows `n` random draws for the chosen transforms and strengths;
     ``seed`` picks the draws.
 
+    Parameters
+    ----------
+    image, mask : (H, W) or (H, W, 1) ndarrays
+        A normalised image tile and its mask.
+    n : int
+        Draws shown side by side.
+
     Returns
     -------
     ipywidgets.interactive
+
+    Examples
+    --------
+    >>> import contextlib, io
+    >>> img = np.linspace(0, 1, 256, dtype=np.float32).reshape(16, 16)
+    >>> with contextlib.redirect_stdout(io.StringIO()):
+    ...     panel = augment_explorer(img, img > 0.5, n=1)
+    >>> [c.description for c in panel.children[:3]]
+    ['seed', 'transforms', 'p']
     """
     import ipywidgets as w
 
@@ -104,13 +133,30 @@ def interact_plot(plot, **widgets):
     """Sliders for a plotting function that returns a figure (`ipywidgets.interactive`).
 
     The figure is shown once per slider move (`ipywidgets.interact` would show it twice: once
-    as the open figure, once as the return value). Widgets are ipywidgets abbreviations,
-    e.g. ``noise=(0.0, 2.0, 0.25)``, or ``ipywidgets.fixed(value)`` for data.
+    as the open figure, once as the return value), and redrawn when a slider is released,
+    not at every value it passes while dragged. Labels are shown in full.
+
+    Parameters
+    ----------
+    plot : callable
+        Draws a figure from keyword arguments (e.g. a `segkit.viz` function).
+    **widgets
+        ipywidgets abbreviations, e.g. ``noise=(0.0, 2.0, 0.25)``, widgets, or
+        ``ipywidgets.fixed(value)`` for data.
 
     Returns
     -------
     ipywidgets.interactive
         Display it (the last expression of a notebook cell).
+
+    Examples
+    --------
+    >>> import contextlib, io, matplotlib.pyplot as plt
+    >>> with contextlib.redirect_stdout(io.StringIO()):  # outside Jupyter it draws as text
+    ...     panel = interact_plot(lambda n: plt.plot(range(n)), n=(1, 10))
+    >>> slider = panel.children[0]
+    >>> slider.description, slider.continuous_update, slider.style.description_width
+    ('n', False, 'initial')
     """
     import ipywidgets
     import matplotlib.pyplot as plt
@@ -119,7 +165,13 @@ def interact_plot(plot, **widgets):
         plot(**kwargs)
         plt.show()
 
-    return ipywidgets.interactive(_draw, **widgets)
+    panel = ipywidgets.interactive(_draw, **widgets)
+    for control in panel.children[:-1]:  # the last child is the output
+        if hasattr(control, "continuous_update"):
+            control.continuous_update = False
+        if hasattr(control, "style") and hasattr(control.style, "description_width"):
+            control.style.description_width = "initial"
+    return panel
 
 
 def experiment_panel(data, *, defaults=None):
