@@ -6,9 +6,11 @@ true labels). Every function here trains models through `segkit.train.train` and
 with ``DataFrame.to_csv``.
 """
 
+import contextlib
 import itertools
 import logging
 import time
+import warnings
 
 import keras
 import numpy as np
@@ -18,6 +20,9 @@ from ._validate import as_binary, check_choice, check_same_shape, describe
 __all__ = ["run_experiment", "one_at_a_time", "compare_labels", "compare_transforms"]
 
 _ARCHITECTURES = ("unet", "segnet")
+# the knobs of run_experiment a study may vary (everything but the data)
+_KNOBS = ("architecture", "depth", "base_filters", "learning_rate", "epsilon", "batch_size",
+          "loss", "normalization", "epochs", "seed", "verbose", "batch_norm", "kernel_size")
 
 
 def _progress(iterable, *, total, desc, progress):
@@ -35,6 +40,30 @@ def _quiet_tensorflow():
     return logger, level
 
 
+@contextlib.contextmanager
+def _eagerly():
+    """Keras' training and prediction steps run eagerly, not as traced ``tf.function``s.
+
+    A study trains many small models for a few epochs each. Tracing a new model's training
+    step costs seconds of CPU (4.6 s for a depth-2 U-Net on 128 x 128 tiles, against 3.3 s
+    for three epochs on 48 tiles, measured here) and keeps about 35 MB that TensorFlow
+    never gives back, however the model is deleted (tensorflow/tensorflow#61791): thirteen
+    rows of notebook 05's study would add 450 MB to a 2 GB runtime. Eagerly, such a run
+    costs the same time and memory stays flat.
+    """
+    import tensorflow as tf
+
+    before = tf.config.functions_run_eagerly()
+    tf.config.run_functions_eagerly(True)
+    try:
+        with warnings.catch_warnings():  # tf.data's own functions stay traced, as they should
+            warnings.filterwarnings("ignore", category=UserWarning,
+                                    message="Even though the `tf.config.experimental_run")
+            yield
+    finally:
+        tf.config.run_functions_eagerly(before)
+
+
 def _dice(model, x, y, batch_size=8):
     """Dice of the thresholded predictions of `model` on tiles `x` against masks `y`."""
     from .metrics import dice
@@ -44,12 +73,15 @@ def _dice(model, x, y, batch_size=8):
 
 def run_experiment(data, *, architecture="unet", depth=2, base_filters=8, learning_rate=1e-3,
                    epsilon=1e-7, batch_size=8, loss="dice", normalization="percentile",
-                   epochs=3, seed=0, verbose=0):
+                   epochs=3, seed=0, verbose=0, batch_norm=True, kernel_size=3):
     """Train a fresh model with the given knobs and score it: one point of a study.
 
     Clears the Keras session first (so repeated calls from a widget do not pile up models),
     fits the normalisation on the training images, trains with `segkit.train.train` and
-    returns the Dice on the validation and (if given) test sets.
+    returns the Dice on the training, validation and (if given) test sets. The training and
+    prediction steps run eagerly rather than traced: for the small models of a study that is
+    as fast, and a traced training step keeps memory that TensorFlow never frees, about 35 MB
+    per model (tensorflow/tensorflow#61791).
 
     Parameters
     ----------
@@ -57,18 +89,21 @@ def run_experiment(data, *, architecture="unet", depth=2, base_filters=8, learni
         ``{"train": (images, masks), "val": (images, masks), "test": (images, masks)}``,
         raw NHWC images (e.g. uint8 tiles) and {0, 1} masks; ``"test"`` is optional.
     architecture : {"unet", "segnet"}
-    depth, base_filters : int
-        Passed to `segkit.models.unet` / `segnet`.
+    depth, base_filters, batch_norm, kernel_size
+        Passed to `segkit.models.unet` / `segnet` (``batch_norm=False``: no normalisation
+        inside the network; ``kernel_size=5``: "true 5x5" filters, notebook 05).
     learning_rate, epsilon, batch_size, loss, epochs, seed
         Passed to `segkit.train.train`.
     normalization : {"percentile", "minmax", "none"}
-        See `segkit.io.Normalization.named`.
+        Normalisation of the *input* images, see `segkit.io.Normalization.named`.
 
     Returns
     -------
     scores : dict
-        ``val_dice``, ``test_dice`` (with a test set), ``epochs`` run and ``seconds`` of
-        training.
+        ``train_dice`` (on the training tiles, not augmented), ``val_dice``, ``test_dice``
+        (with a test set), ``epochs`` run, ``seconds`` of training (model building and
+        compilation included) and ``seconds_per_epoch``, the median time of one epoch (the
+        column Malec reports).
     history : keras.callbacks.History
         ``history.model`` is the trained model and ``history.normalization`` the
         `segkit.io.Normalization` fitted on the training images (use it for any prediction).
@@ -81,7 +116,7 @@ def run_experiment(data, *, architecture="unet", depth=2, base_filters=8, learni
     >>> scores, history = run_experiment({"train": (x, y), "val": (x, y)}, depth=1,
     ...                                  base_filters=2, epochs=1)
     >>> sorted(scores), 0 <= scores["val_dice"] <= 1
-    (['epochs', 'seconds', 'val_dice'], True)
+    (['epochs', 'seconds', 'seconds_per_epoch', 'train_dice', 'val_dice'], True)
     """
     from . import models
     from .io import Normalization
@@ -98,19 +133,60 @@ def run_experiment(data, *, architecture="unet", depth=2, base_filters=8, learni
     keras.backend.clear_session()
     norm = Normalization.named(normalization, data["train"][0])
     prepared = {k: (norm(x), np.asarray(y, np.float32)) for k, (x, y) in data.items()}
+    clock = _EpochClock()
     start = time.perf_counter()
-    history = train(
-        lambda: builders[architecture]((None, None, 1), depth=depth, base_filters=base_filters),
-        prepared["train"], prepared["val"], epochs=epochs, learning_rate=learning_rate,
-        epsilon=epsilon, loss=loss, batch_size=batch_size, seed=seed, verbose=verbose)
-    seconds = time.perf_counter() - start
-    model = history.model
-    history.normalization = norm
-    scores = {"val_dice": _dice(model, *prepared["val"])}
-    if "test" in prepared:
-        scores["test_dice"] = _dice(model, *prepared["test"])
-    scores.update(epochs=len(history.history["loss"]), seconds=round(seconds, 1))
+    logger, level = _quiet_tensorflow()
+    try:
+        with _eagerly():
+            history = train(
+                lambda: builders[architecture]((None, None, 1), depth=depth,
+                                               base_filters=base_filters,
+                                               batch_norm=batch_norm, kernel_size=kernel_size),
+                prepared["train"], prepared["val"], epochs=epochs,
+                learning_rate=learning_rate, epsilon=epsilon, loss=loss,
+                batch_size=batch_size, seed=seed, verbose=verbose, callbacks=[clock])
+            seconds = time.perf_counter() - start
+            model = history.model
+            history.normalization = norm
+            dices = _dices(model, {k: prepared[k] for k in ("train", "val", "test")
+                                   if k in prepared})
+    finally:
+        logger.setLevel(level)
+    scores = {f"{k}_dice": v for k, v in dices.items()}
+    scores.update(epochs=len(history.history["loss"]), seconds=round(seconds, 1),
+                  seconds_per_epoch=round(float(np.median(clock.seconds)), 2))
     return scores, history
+
+
+def _dices(model, sets, batch_size=8):
+    """Dice of every (x, y) set of `sets`; tiles of one size go through one `predict` call
+    (each call with a new batch shape costs a trace of the model)."""
+    shapes = {x.shape[1:] for x, _ in sets.values()}
+    if len(shapes) != 1:
+        return {k: _dice(model, x, y, batch_size) for k, (x, y) in sets.items()}
+    from .metrics import dice
+
+    pred = model.predict(np.concatenate([x for x, _ in sets.values()]), batch_size=batch_size,
+                         verbose=0)
+    out, start = {}, 0
+    for k, (x, y) in sets.items():
+        out[k] = dice(y, pred[start:start + len(x)])
+        start += len(x)
+    return out
+
+
+class _EpochClock(keras.callbacks.Callback):
+    """Wall-clock seconds of every epoch (validation included), for ``seconds_per_epoch``."""
+
+    def __init__(self):
+        super().__init__()
+        self.seconds = []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.seconds.append(time.perf_counter() - self._start)
 
 
 def one_at_a_time(evaluate, baseline, variations, *, progress=True):
@@ -122,9 +198,11 @@ def one_at_a_time(evaluate, baseline, variations, *, progress=True):
 
     Parameters
     ----------
-    evaluate : callable
-        ``evaluate(**knobs)`` returns a dict of scores, e.g.
-        ``lambda **k: run_experiment(data, **k)[0]``.
+    evaluate : callable or dict
+        ``evaluate(**knobs)`` returns a dict of scores. Or the `data` dict of
+        `run_experiment` (``{"train": ..., "val": ..., "test": ...}``): each row then trains
+        and scores one fresh model with `run_experiment` and the row's knobs (notebook 05's
+        study of Malec's hyperparameters).
     baseline : dict
         The reference setting of every knob.
     variations : dict
@@ -147,8 +225,14 @@ def one_at_a_time(evaluate, baseline, variations, *, progress=True):
     """
     import pandas as pd
 
-    if not callable(evaluate):
-        raise TypeError(f"`evaluate` must be a function of the knobs, got {describe(evaluate)}")
+    if isinstance(evaluate, dict):
+        data = evaluate
+
+        def evaluate(**knobs):
+            return run_experiment(data, **knobs)[0]
+    elif not callable(evaluate):
+        raise TypeError(f"`evaluate` must be a function of the knobs or a dict of data for "
+                        f"run_experiment, got {describe(evaluate)}")
     baseline = dict(baseline)
     unknown = sorted(set(variations) - set(baseline))
     if unknown:
@@ -182,7 +266,10 @@ def compare_labels(label_sets, test, *, architectures=_ARCHITECTURES, tile=256, 
     ----------
     label_sets : dict of str to dict
         ``{name: {"train": (images, masks), "val": (images, masks)}}``, e.g. ``"true"``,
-        ``"flood"``, ``"region"``: raw NHWC tiles and their {0, 1} masks.
+        ``"flood"``, ``"region"``: raw NHWC tiles and their {0, 1} masks. A set may also
+        give knobs of its own that override `knobs` for its trainings, e.g. ``"epochs": 27``
+        for a set with 9 times fewer tiles trained for as many steps as the others
+        (Nyawira & Bushman's 35,000 weak against 3,838 manual labels, notebook 06).
     test : (images, masks)
         Raw test images of any size, ``(N, H, W)`` or ``(N, H, W, 1)``, and their true {0, 1}
         masks.
@@ -201,9 +288,9 @@ def compare_labels(label_sets, test, *, architectures=_ARCHITECTURES, tile=256, 
     -------
     pandas.DataFrame
         One row per (architecture, label set), in that order: ``network``, ``labels``,
-        ``kappa``, ``balanced_auroc``, ``fnr``, ``fpr``, ``dice`` on the test stack, and the
-        ``val_dice`` (on the label set's own validation masks), ``epochs`` and ``seconds``
-        of training.
+        ``tiles`` (training tiles), ``kappa``, ``balanced_auroc``, ``fnr``, ``fpr``,
+        ``dice`` on the test stack, and the scores of `run_experiment` (``val_dice`` on the
+        label set's own validation masks, ``epochs``, ``seconds``, ...).
 
     Examples
     --------
@@ -213,8 +300,8 @@ def compare_labels(label_sets, test, *, architectures=_ARCHITECTURES, tile=256, 
     >>> table = compare_labels({"true": {"train": (x, y), "val": (x, y)}}, (x, y),
     ...                        architectures=["unet"], tile=16, overlap=0, depth=1,
     ...                        base_filters=2, epochs=1, progress=False)
-    >>> table.columns.tolist()[:4], len(table)
-    (['network', 'labels', 'kappa', 'balanced_auroc'], 1)
+    >>> table.columns.tolist()[:5], len(table)
+    (['network', 'labels', 'tiles', 'kappa', 'balanced_auroc'], 1)
     """
     import pandas as pd
 
@@ -223,10 +310,20 @@ def compare_labels(label_sets, test, *, architectures=_ARCHITECTURES, tile=256, 
     if not isinstance(label_sets, dict) or not label_sets:
         raise TypeError(f"`label_sets` must be a non-empty dict of name to "
                         f"{{'train': ..., 'val': ...}}, got {type(label_sets).__name__}")
+    known = set(_KNOBS)
     for name, sets in label_sets.items():
         if not isinstance(sets, dict) or {"train", "val"} - set(sets):
             raise ValueError(f"`label_sets[{name!r}]` must be a dict with 'train' and 'val' "
                              f"(images, masks) pairs, got {sets!r:.80}")
+        unknown = sorted(set(sets) - {"train", "val"} - known)
+        if unknown:
+            raise ValueError(f"`label_sets[{name!r}]` has unknown key(s) {unknown}; besides "
+                             f"'train' and 'val' it may give knobs of run_experiment: "
+                             f"{sorted(known)}")
+    unknown = sorted(set(knobs) - known)
+    if unknown:
+        raise TypeError(f"compare_labels got unknown knob(s) {unknown}; run_experiment takes "
+                        f"{sorted(known)}")
     if not isinstance(test, (tuple, list)) or len(test) != 2:
         raise TypeError(f"`test` must be an (images, masks) pair, got {type(test).__name__}")
     test_x = to_nhwc(test[0], "test images")
@@ -258,15 +355,16 @@ def _label_row(arch, name, sets, test_x, test_y, *, tile, overlap, threshold, kn
     from . import metrics
     from .predict import predict_tiled
 
+    own = {k: v for k, v in sets.items() if k not in ("train", "val")}
     scores, history = run_experiment(
-        {"train": sets["train"], "val": sets["val"]}, architecture=arch, **knobs)
+        {"train": sets["train"], "val": sets["val"]}, architecture=arch, **{**knobs, **own})
     prob = predict_tiled(history.model, test_x, tile=tile, overlap=overlap,
                          normalization=history.normalization)
     report = metrics.pixel_report(test_y, prob, threshold=threshold)
     del history, prob
     keras.backend.clear_session()
     gc.collect()
-    return {"network": arch, "labels": name,
+    return {"network": arch, "labels": name, "tiles": len(sets["train"][0]),
             **{k: report[k] for k in ("kappa", "balanced_auroc", "fnr", "fpr", "dice")},
             **scores}
 

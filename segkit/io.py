@@ -18,7 +18,7 @@ from ._validate import (check_choice, as_array, as_binary, check_finite, check_i
 __all__ = [
     "read_stack", "read_mask", "write_stack", "to_nhwc", "Normalization", "tile",
     "untile", "object_tiles", "split_blocks", "neighbour_leakage",
-    "atomic_path",
+    "atomic_path", "training_tiles",
 ]
 
 
@@ -621,3 +621,91 @@ def neighbour_leakage(train_idx, test_idx, *, reach=1):
         return 0.0
     dist = np.abs(test[:, None] - train[None, :]).min(axis=1)
     return float(np.mean(dist <= reach))
+
+
+# ----------------------------------------------------------------------------- training data
+def training_tiles(images, masks, size, *, val_fraction=0.2, gap=0, n=None, objects=False,
+                   where=None):
+    """Training and validation tiles of one stack: contiguous z-blocks, each cut into tiles.
+
+    The data step of notebooks 05 and 06 in one call: `split_blocks` splits the slices
+    into a training block and a validation block (`gap` slices apart, so that no validation
+    slice has a near-copy in training), and each block is cut into ``size x size`` tiles
+    (`tile`, or `object_tiles` with ``objects=True``). Images stay raw: fit a
+    `Normalization` on the training tiles and apply it to both.
+
+    Parameters
+    ----------
+    images : (N, H, W) or (N, H, W, 1) ndarray
+        The slices, in z order.
+    masks : ndarray shaped like `images`
+        {0, 1} (or {0, 255}) masks.
+    size : int
+        Tile side.
+    val_fraction : float in (0, 1)
+        Share of the slices (after the gap) in the validation block.
+    gap : int
+        Slices left out between the blocks.
+    n : int, optional
+        Keep at most `n` training tiles and ``round(n * val_fraction / (1 - val_fraction))``
+        (at least 1) validation tiles, spread evenly over each block; None keeps all.
+    objects : bool
+        Keep only tiles that hold objects (in `where` if given, else in `masks`).
+    where : ndarray shaped like `masks`, optional
+        With ``objects=True``: choose the tiles on this stack (e.g. the true masks) and
+        take `masks` (e.g. weak labels) from the same places, so that several label sets
+        get the same tiles.
+
+    Returns
+    -------
+    dict
+        ``{"train": (x, y), "val": (x, y)}``: ``x`` raw tiles ``(K, size, size, 1)`` in the
+        dtype of `images`, ``y`` float32 {0, 1} masks; the `data` of
+        `segkit.experiments.run_experiment`.
+
+    Examples
+    --------
+    >>> images = np.arange(10 * 8 * 8, dtype=np.uint8).reshape(10, 8, 8)
+    >>> masks = np.zeros_like(images); masks[:, :4, :4] = 1
+    >>> tiles = training_tiles(images, masks, 4, val_fraction=0.2, gap=1)
+    >>> tiles["train"][0].shape, tiles["val"][0].shape, tiles["train"][1].dtype
+    ((28, 4, 4, 1), (8, 4, 4, 1), dtype('float32'))
+    >>> tiles = training_tiles(images, masks, 4, val_fraction=0.2, gap=1, objects=True)
+    >>> len(tiles["train"][0]), float(tiles["train"][1].min())
+    (7, 1.0)
+    """
+    size = check_int(size, "size", minimum=1)
+    if isinstance(val_fraction, bool) or not isinstance(val_fraction, (int, float, np.floating)) \
+            or not 0 < float(val_fraction) < 1:
+        raise ValueError(f"`val_fraction` must be a number in (0, 1), got {val_fraction!r}")
+    img, msk = to_nhwc(images, "images"), to_nhwc(masks, "masks")
+    if img.shape[:3] != msk.shape[:3]:
+        raise ValueError(f"`masks` (shape {msk.shape}) must have the same (N, H, W) as "
+                         f"`images` (shape {img.shape})")
+    msk = as_binary(msk, "masks").astype(np.uint8)
+    if where is not None:
+        if not objects:
+            raise ValueError("`where` chooses the tiles that hold objects: pass it with "
+                             "`objects=True`")
+        where = to_nhwc(where, "where")
+        if where.shape[:3] != msk.shape[:3]:
+            raise ValueError(f"`where` (shape {where.shape}) must have the same (N, H, W) as "
+                             f"`masks` (shape {msk.shape})")
+    counts = (None, None)
+    if n is not None:
+        n = check_int(n, "n", minimum=1)
+        counts = (n, max(1, int(round(n * val_fraction / (1 - val_fraction)))))
+    blocks = split_blocks(len(img), (1 - float(val_fraction), float(val_fraction)), gap=gap)
+    out = {}
+    for name, idx, count in zip(("train", "val"), blocks, counts):
+        if objects:
+            out[name] = object_tiles(img[idx], msk[idx], size, n=count,
+                                     where=None if where is None else where[idx])
+            continue
+        x = tile(img[idx], size)
+        y = tile(msk[idx], size, pad_mode="constant")
+        if count is not None and count < len(x):
+            keep = np.linspace(0, len(x) - 1, count).round().astype(np.int64)
+            x, y = x[keep], y[keep]
+        out[name] = (x, y.astype(np.float32))
+    return out

@@ -28,8 +28,7 @@ from scipy import ndimage
 from ._conventions import label_components
 from ._validate import as_stack, check_choice, check_real, describe
 
-__all__ = ["get_loss", "LOSSES", "DiceMetric", "IoUMetric", "unet_weight_map",
-           "with_weight_maps"]
+__all__ = ["get_loss", "LOSSES", "unet_weight_map", "with_weight_maps"]
 
 _EPS = 1e-7
 
@@ -258,8 +257,10 @@ class _OverlapMetric(keras.metrics.Metric):
         return {**super().get_config(), "threshold": self.threshold}
 
 
-@keras.saving.register_keras_serializable(package="segkit")
-class DiceMetric(_OverlapMetric):
+# Private: `segkit.train.train` compiles every mask output with these two. They keep their
+# registered names, so models saved before they became private still load.
+@keras.saving.register_keras_serializable(package="segkit", name="DiceMetric")
+class _DiceMetric(_OverlapMetric):
     """Dice coefficient ``2 |A.B| / (|A| + |B|)`` at `threshold` (1 when both are empty)."""
 
     def __init__(self, threshold=0.5, name="dice", dtype=None):
@@ -270,8 +271,8 @@ class DiceMetric(_OverlapMetric):
                          1.0)
 
 
-@keras.saving.register_keras_serializable(package="segkit")
-class IoUMetric(_OverlapMetric):
+@keras.saving.register_keras_serializable(package="segkit", name="IoUMetric")
+class _IoUMetric(_OverlapMetric):
     """Intersection over union (Jaccard) at `threshold` (1 when both are empty)."""
 
     def __init__(self, threshold=0.5, name="iou", dtype=None):
@@ -358,11 +359,20 @@ def with_weight_maps(masks, *, w0=10.0, sigma=5.0, class_balance=True):
     ----------
     masks : (N, M, K, 1) or (N, M, K) ndarray
         Binary masks or label images, one per slice.
+    w0, sigma, class_balance
+        As in `unet_weight_map`.
 
     Returns
     -------
     (N, M, K, 2) float32 ndarray
         Channel 0 is the binary mask, channel 1 the weight map.
+
+    Examples
+    --------
+    >>> masks = np.zeros((2, 8, 8), np.uint8); masks[:, 2:5, 2:5] = 1
+    >>> target = with_weight_maps(masks, class_balance=False)
+    >>> target.shape, float(target[0, 3, 3, 0]), float(target[0, 3, 3, 1])
+    ((2, 8, 8, 2), 1.0, 1.0)
     """
     m, _ = as_stack(masks, "masks", ndim_in=(3, 4))
     out = np.empty((*m.shape, 2), np.float32)

@@ -108,6 +108,19 @@ def size_divisor(model):
 
     Counts ``MaxPooling2D``/``AveragePooling2D`` and `MaxPoolingWithArgmax2D` layers (nested
     models included). A model without pooling gives 1.
+
+    Parameters
+    ----------
+    model : keras.Model
+
+    Returns
+    -------
+    int
+
+    Examples
+    --------
+    >>> size_divisor(unet(depth=3, base_filters=2)), size_divisor(segnet(depth=2, base_filters=2))
+    (8, 4)
     """
     divisor = 1
     for layer in _all_layers(model):
@@ -150,6 +163,23 @@ class MCDropout(layers.Dropout):
     With ``always_on=True`` the layer drops units in ``predict`` and ``model(x)`` too, while
     the rest of the network (batch normalisation above all) stays in inference mode.
     With ``always_on=False`` it is exactly ``keras.layers.Dropout``.
+
+    Parameters
+    ----------
+    rate : float in [0, 1)
+        Fraction of the units dropped.
+    always_on : bool
+        Drop at inference too (Monte-Carlo dropout).
+    **kwargs
+        Passed to ``keras.layers.Dropout`` (``noise_shape``, ``seed``, ``name``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.ones((1, 1000), "float32")
+    >>> dropped = np.asarray(MCDropout(0.5, always_on=True)(x))  # inference, still dropping
+    >>> bool((dropped == 0).any()), bool((np.asarray(MCDropout(0.5)(x)) == 1).all())
+    (True, True)
     """
 
     def __init__(self, rate, *, always_on=False, **kwargs):
@@ -172,6 +202,21 @@ class MaxPoolingWithArgmax2D(layers.Layer):
     ``indices`` (int32, same shape) is the position of the maximum inside its window,
     ``row * p + col``, the first one on ties. `MaxUnpooling2D` puts the values back there.
     Pure ``keras.ops``, so it runs on every backend and differentiates like max pooling.
+
+    Parameters
+    ----------
+    pool_size : int
+        Side of the pooling window (and its stride).
+    **kwargs
+        Passed to ``keras.layers.Layer`` (``name``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.array([[1, 2], [4, 3]], "float32")[None, :, :, None]
+    >>> pooled, where = MaxPoolingWithArgmax2D(2)(x)
+    >>> float(np.asarray(pooled)[0, 0, 0, 0]), int(np.asarray(where)[0, 0, 0, 0])
+    (4.0, 2)
     """
 
     def __init__(self, pool_size=2, **kwargs):
@@ -206,6 +251,21 @@ class MaxUnpooling2D(layers.Layer):
 
     Called on ``[values, indices]`` from `MaxPoolingWithArgmax2D`; every other position of
     the ``pool_size x pool_size`` window is zero. Output ``(N, H*p, W*p, C)``.
+
+    Parameters
+    ----------
+    pool_size : int
+        Side of the window, as for the pooling whose indices it receives.
+    **kwargs
+        Passed to ``keras.layers.Layer`` (``name``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.array([[1, 2], [4, 3]], "float32")[None, :, :, None]
+    >>> restored = MaxUnpooling2D(2)(MaxPoolingWithArgmax2D(2)(x))
+    >>> np.asarray(restored)[0, ..., 0].tolist()
+    [[0.0, 0.0], [4.0, 0.0]]
     """
 
     def __init__(self, pool_size=2, **kwargs):
@@ -233,14 +293,29 @@ class MaxUnpooling2D(layers.Layer):
 
 
 # ----------------------------------------------------------------------------- blocks
-def _conv_block(x, filters, *, convs, batch_norm, name):
+# Batch normalisation predicts with moving averages of the batch statistics. Keras' default
+# momentum (0.99) averages over ~100 steps and still carries 16 % of its initial values after
+# 180 steps, so a network trained for a few epochs validates with wrong statistics and its
+# validation score jumps from epoch to epoch. 0.9 (PyTorch's default) averages over ~10 steps.
+_BN_MOMENTUM = 0.9
+
+
+def _conv_block(x, filters, *, convs, batch_norm, name, kernel_size=3):
+    """One level of a U-Net or SegNet: `convs` x (convolution, batch normalisation, ReLU)."""
     for i in range(convs):
-        x = layers.Conv2D(filters, 3, padding="same", use_bias=not batch_norm,
+        x = layers.Conv2D(filters, kernel_size, padding="same", use_bias=not batch_norm,
                           kernel_initializer="he_normal", name=f"{name}_conv{i + 1}")(x)
         if batch_norm:
-            x = layers.BatchNormalization(name=f"{name}_bn{i + 1}")(x)
+            x = layers.BatchNormalization(momentum=_BN_MOMENTUM, name=f"{name}_bn{i + 1}")(x)
         x = layers.Activation("relu", name=f"{name}_relu{i + 1}")(x)
     return x
+
+
+def _check_kernel(kernel_size):
+    k = check_int(kernel_size, "kernel_size", minimum=1)
+    if k % 2 == 0:
+        raise ValueError(f"`kernel_size` must be odd (a kernel centred on its pixel), got {k}")
+    return k
 
 
 def _dropout(x, rate, mc_dropout, name):
@@ -257,7 +332,7 @@ def _head(x, n_classes):
 
 # ----------------------------------------------------------------------------- networks
 def unet(input_shape=(None, None, 1), *, depth=4, base_filters=16, batch_norm=True,
-         dropout=0.0, n_classes=1, mc_dropout=False, name="unet"):
+         dropout=0.0, n_classes=1, mc_dropout=False, kernel_size=3, name="unet"):
     """U-Net (Ronneberger et al. 2015): a contracting path, an expanding path, skip connections.
 
     Each level is two 3x3 convolutions (+ batch normalisation) and ReLU; the encoder halves
@@ -282,6 +357,10 @@ def unet(input_shape=(None, None, 1), *, depth=4, base_filters=16, batch_norm=Tr
         1: one sigmoid channel (foreground probability). More: softmax over the classes.
     mc_dropout : bool
         Keep dropout active at inference for Monte-Carlo sampling (see the module docstring).
+    kernel_size : int
+        Side of the convolution kernels (odd). Two stacked 3x3 convolutions see a 5x5
+        neighbourhood (an "effective 5x5" filter) with fewer weights than one 5x5; 5 gives
+        Malec's "true 5x5" row (notebook 05's study).
     name : str
 
     Returns
@@ -303,28 +382,33 @@ def unet(input_shape=(None, None, 1), *, depth=4, base_filters=16, batch_norm=Tr
     """
     input_shape, depth, base_filters, dropout, n_classes = _check_common(
         input_shape, depth, base_filters, dropout, n_classes)
+    k = _check_kernel(kernel_size)
     inputs = keras.Input(input_shape, name="image")
+    # contracting path: each level two convolutions, then halve the image, double the filters
     x, skips = inputs, []
     for level in range(depth):
         x = _conv_block(x, base_filters * 2 ** level, convs=2, batch_norm=batch_norm,
-                        name=f"enc{level}")
-        skips.append(x)
+                        kernel_size=k, name=f"enc{level}")
+        skips.append(x)  # kept for the skip connection of this level
         x = layers.MaxPooling2D(2, name=f"pool{level}")(x)
     x = _conv_block(x, base_filters * 2 ** depth, convs=2, batch_norm=batch_norm,
-                    name="bottleneck")
+                    kernel_size=k, name="bottleneck")
     x = _dropout(x, dropout, mc_dropout, "bottleneck_dropout")
+    # expanding path: double the image, join the encoder's features of the same level
     for level in reversed(range(depth)):
         filters = base_filters * 2 ** level
         x = layers.Conv2DTranspose(filters, 2, strides=2, padding="same",
                                    kernel_initializer="he_normal", name=f"up{level}")(x)
         x = layers.Concatenate(name=f"skip{level}")([x, skips[level]])
-        x = _conv_block(x, filters, convs=2, batch_norm=batch_norm, name=f"dec{level}")
+        x = _conv_block(x, filters, convs=2, batch_norm=batch_norm, kernel_size=k,
+                        name=f"dec{level}")
         x = _dropout(x, dropout, mc_dropout, f"dec{level}_dropout")
-    return keras.Model(inputs, _head(x, n_classes), name=name)
+    return keras.Model(inputs, _head(x, n_classes), name=name)  # 1x1 convolution, sigmoid
 
 
 def segnet(input_shape=(None, None, 1), *, depth=4, base_filters=16, convs_per_level=2,
-           batch_norm=True, dropout=0.0, n_classes=1, mc_dropout=False, name="segnet"):
+           batch_norm=True, dropout=0.0, n_classes=1, mc_dropout=False, kernel_size=3,
+           name="segnet"):
     """SegNet (Badrinarayanan et al. 2017): an encoder-decoder without skip connections.
 
     The encoder's max pooling remembers where each maximum was (`MaxPoolingWithArgmax2D`);
@@ -335,8 +419,10 @@ def segnet(input_shape=(None, None, 1), *, depth=4, base_filters=16, convs_per_l
 
     Parameters
     ----------
-    input_shape, depth, base_filters, batch_norm, dropout, n_classes, mc_dropout, name
+    input_shape, depth, base_filters, batch_norm, dropout, n_classes, mc_dropout
         As in `unet`; the encoder is the mirror image of the decoder.
+    kernel_size, name
+        As in `unet`.
     convs_per_level : int
         3x3 convolutions per level (2 in the small SegNet, 2-3 in the VGG16 original).
 
@@ -354,11 +440,12 @@ def segnet(input_shape=(None, None, 1), *, depth=4, base_filters=16, convs_per_l
     input_shape, depth, base_filters, dropout, n_classes = _check_common(
         input_shape, depth, base_filters, dropout, n_classes)
     convs = check_int(convs_per_level, "convs_per_level", minimum=1)
+    k = _check_kernel(kernel_size)
     inputs = keras.Input(input_shape, name="image")
     x, indices = inputs, []
     for level in range(depth):
         x = _conv_block(x, base_filters * 2 ** level, convs=convs, batch_norm=batch_norm,
-                        name=f"enc{level}")
+                        kernel_size=k, name=f"enc{level}")
         x, idx = MaxPoolingWithArgmax2D(2, name=f"pool{level}")(x)
         indices.append(idx)
     x = _dropout(x, dropout, mc_dropout, "bottleneck_dropout")
@@ -367,8 +454,9 @@ def segnet(input_shape=(None, None, 1), *, depth=4, base_filters=16, convs_per_l
         filters = base_filters * 2 ** max(level - 1, 0)
         # the last convolution of a level hands the next (shallower) level its filter count
         x = _conv_block(x, base_filters * 2 ** level, convs=convs - 1, batch_norm=batch_norm,
-                        name=f"dec{level}") if convs > 1 else x
-        x = _conv_block(x, filters, convs=1, batch_norm=batch_norm, name=f"dec{level}_out")
+                        kernel_size=k, name=f"dec{level}") if convs > 1 else x
+        x = _conv_block(x, filters, convs=1, batch_norm=batch_norm, kernel_size=k,
+                        name=f"dec{level}_out")
         x = _dropout(x, dropout, mc_dropout, f"dec{level}_dropout")
     return keras.Model(inputs, _head(x, n_classes), name=name)
 
@@ -432,7 +520,20 @@ def load_model(path, **kwargs):
     path : str or os.PathLike
         A ``.keras`` file.
     **kwargs
-        Passed on to ``keras.models.load_model``.
+        Passed on to ``keras.models.load_model`` (e.g. ``compile=False`` to load the weights
+        and the network only).
+
+    Returns
+    -------
+    keras.Model
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "tiny.keras"
+    >>> unet(depth=1, base_filters=2, dropout=0.1, mc_dropout=True).save(path)
+    >>> type(load_model(path).get_layer("bottleneck_dropout")).__name__
+    'MCDropout'
     """
     from pathlib import Path
 

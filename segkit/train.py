@@ -28,7 +28,7 @@ import numpy as np
 from . import _precision
 from ._validate import (as_array, check_choice, check_finite, check_int, check_numeric,
                         check_real, describe)
-from .losses import DiceMetric, IoUMetric, get_loss, target_kind
+from .losses import _DiceMetric, _IoUMetric, get_loss, target_kind
 
 __all__ = ["train", "BestCheckpoint", "TimeLimit"]
 
@@ -302,8 +302,8 @@ def _is_dataset(data):
 def _default_metrics(kinds):
     """Dice and IoU at 0.5 for every mask output (none for regression outputs)."""
     if None in kinds:
-        return [DiceMetric(), IoUMetric()] if kinds[None] != "value" else []
-    return {k: [DiceMetric(), IoUMetric()] for k, kind in kinds.items() if kind != "value"}
+        return [_DiceMetric(), _IoUMetric()] if kinds[None] != "value" else []
+    return {k: [_DiceMetric(), _IoUMetric()] for k, kind in kinds.items() if kind != "value"}
 
 
 # ----------------------------------------------------------------------------- train
@@ -356,7 +356,7 @@ def train(model, train_data, val_data=None, *, epochs, learning_rate=1e-3, epsil
     strategy : tf.distribute.Strategy, optional
         E.g. ``tf.distribute.MirroredStrategy()`` for several GPUs or a TPU strategy.
     metrics : list or dict, optional
-        Defaults to Dice and IoU at 0.5 (`segkit.losses.DiceMetric`, `IoUMetric`) for every
+        Defaults to Dice and IoU at 0.5 (keras metrics named ``dice`` and ``iou``) for every
         output trained with a mask loss.
     callbacks : sequence of keras.callbacks.Callback
         Extra callbacks, run after segkit's.

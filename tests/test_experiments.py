@@ -45,8 +45,33 @@ def test_run_experiment_with_one_at_a_time():
     assert rows["value"].tolist() == [None, "segnet"]
     for row in rows.to_dict("records"):
         assert 0 <= row["val_dice"] <= 1 and 0 <= row["test_dice"] <= 1 and row["epochs"] == 1
+        assert 0 <= row["train_dice"] <= 1 and 0 < row["seconds_per_epoch"] <= row["seconds"]
     with pytest.raises(ValueError, match="missing"):
         run_experiment({"train": split["train"]})
+
+
+def test_one_at_a_time_with_data_trains_one_model_per_row():
+    x, y = data(6)
+    raw = (x * 255).astype(np.uint8)
+    split = {"train": (raw[:4], y[:4]), "val": (raw[4:], y[4:])}
+    rows = one_at_a_time(split, dict(epochs=2, depth=1, base_filters=2, batch_norm=True),
+                         {"batch_norm": [False], "epochs": [1]}, progress=False)
+    assert rows["parameter"].tolist() == ["baseline", "batch_norm", "epochs"]
+    assert rows["epochs"].tolist() == [2, 2, 1]
+    assert {"train_dice", "val_dice", "seconds_per_epoch"} <= set(rows.columns)
+    with pytest.raises(TypeError, match="`evaluate` must be a function of the knobs or a dict"):
+        one_at_a_time([split], {"epochs": 1}, {})
+
+
+def test_run_experiment_passes_network_knobs_to_the_builder():
+    x, y = data(6)
+    raw = (x * 255).astype(np.uint8)
+    split = {"train": (raw[:4], y[:4]), "val": (raw[4:], y[4:])}
+    _, plain = run_experiment(split, epochs=1, depth=1, base_filters=2, batch_norm=False,
+                              kernel_size=5)
+    layers = plain.model.layers
+    assert not any(isinstance(l, keras.layers.BatchNormalization) for l in layers)
+    assert plain.model.get_layer("enc0_conv1").kernel_size == (5, 5)
 
 
 def test_run_experiment_without_test_set_returns_its_normalization():
@@ -78,8 +103,9 @@ def test_compare_labels_scores_every_network_on_every_label_set_against_true_mas
     assert [(r["network"], r["labels"]) for r in rows.to_dict("records")] == [
         ("unet", "true"), ("unet", "inverted")]
     true, inverted = rows.to_dict("records")
-    assert {"kappa", "balanced_auroc", "fnr", "fpr", "dice", "val_dice", "epochs",
+    assert {"tiles", "kappa", "balanced_auroc", "fnr", "fpr", "dice", "val_dice", "epochs",
             "seconds"} <= set(true)
+    assert true["tiles"] == 12
     # scored against the *true* test masks: labels that are wrong make a worse network
     assert true["kappa"] > 0.3 and inverted["kappa"] < 0
     assert true["balanced_auroc"] > 0.65 > 0.5 > inverted["balanced_auroc"]
@@ -101,6 +127,22 @@ def test_compare_labels_rejects_malformed_input():
         compare_labels(good, (x, x))
     with pytest.raises(ValueError, match="`architectures` must name"):
         compare_labels(good, (x, y), architectures=("resnet",))
+    with pytest.raises(ValueError, match=r"`label_sets\['true'\]` has unknown key\(s\) "
+                                         r"\['steps'\]"):
+        compare_labels({"true": {**good["true"], "steps": 3}}, (x, y))
+    with pytest.raises(TypeError, match=r"unknown knob\(s\) \['lr'\]"):
+        compare_labels(good, (x, y), lr=0.1)
+
+
+def test_compare_labels_a_set_may_override_knobs():
+    x, y = bright_blobs(8, seed=0)
+    sets = {"many": {"train": (x[:6], y[:6]), "val": (x[6:], y[6:])},
+            "few": {"train": (x[:2], y[:2]), "val": (x[6:], y[6:]), "epochs": 3}}
+    rows = compare_labels(sets, (x[6:, ..., 0], y[6:, ..., 0].astype(np.uint8)),
+                          architectures=("unet",), tile=16, overlap=0, progress=False,
+                          depth=1, base_filters=2, epochs=1, batch_size=2)
+    assert rows["labels"].tolist() == ["many", "few"]
+    assert rows["tiles"].tolist() == [6, 2] and rows["epochs"].tolist() == [1, 3]
 
 
 def test_compare_transforms_one_row_per_entry():
@@ -145,3 +187,24 @@ def test_compare_transforms_checks_every_row_before_training(entry, exc, match):
     x, y = data(2)
     with pytest.raises(exc, match=match):
         compare_transforms((x, y), (x, y), transforms=["none", entry], progress=False)
+
+def test_run_experiment_runs_eagerly_and_restores_the_setting():
+    import tensorflow as tf
+
+    x, y = data(4)
+    raw = (x * 255).astype(np.uint8)
+    assert not tf.config.functions_run_eagerly()
+    seen = []
+
+    class Spy(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            seen.append(tf.config.functions_run_eagerly())
+
+    import segkit.experiments as E
+    original = E._EpochClock
+    E._EpochClock = type("Clock", (original, Spy), {})
+    try:
+        run_experiment({"train": (raw, y), "val": (raw, y)}, epochs=1, depth=1, base_filters=2)
+    finally:
+        E._EpochClock = original
+    assert seen == [True] and not tf.config.functions_run_eagerly()

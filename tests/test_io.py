@@ -289,3 +289,65 @@ def test_read_stack_list_errors(tmp_path):
     (tmp_path / "bad.png").write_text("not an image")
     with pytest.raises(ValueError, match=r"bad.png\) is not a readable image"):
         io.read_stack(tmp_path / "bad.png")
+
+# ----------------------------------------------------------------------------- training_tiles
+def _ten_slices():
+    images = (np.arange(10)[:, None, None] * 10 + np.zeros((10, 8, 8))).astype(np.uint8)
+    masks = np.zeros((10, 8, 8), np.uint8)
+    masks[:, :4, :4] = 1  # one tile of four holds the object
+    return images, masks
+
+
+def test_training_tiles_blocks_are_contiguous_with_the_gap():
+    images, masks = _ten_slices()
+    tiles = io.training_tiles(images, masks, 4, val_fraction=0.2, gap=1)
+    x, y = tiles["train"]
+    xv, yv = tiles["val"]
+    # split_blocks(10, (0.8, 0.2), gap=1): slices 0-6 train, 8-9 validation, 7 left out
+    assert sorted(set(x[:, 0, 0, 0].tolist())) == [0, 10, 20, 30, 40, 50, 60]
+    assert sorted(set(xv[:, 0, 0, 0].tolist())) == [80, 90]
+    assert x.shape == (28, 4, 4, 1) and x.dtype == np.uint8  # raw: the caller normalises
+    assert y.dtype == np.float32 and y.sum() == 7 * 16
+    np.testing.assert_array_equal(x, io.tile(images[:7], 4))
+
+
+def test_training_tiles_n_keeps_proportional_tiles_spread_evenly():
+    images, masks = _ten_slices()
+    tiles = io.training_tiles(images, masks, 4, val_fraction=0.2, gap=1, n=4)
+    x, _ = tiles["train"]
+    xv, _ = tiles["val"]
+    assert len(x) == 4 and len(xv) == 1  # round(4 * 0.2 / 0.8) = 1
+    assert x[0, 0, 0, 0] == 0 and x[-1, 0, 0, 0] == 60  # first and last slice, not the first 4
+
+
+def test_training_tiles_objects_and_where_give_several_label_sets_the_same_tiles():
+    images, masks = _ten_slices()
+    weak = np.zeros_like(masks)
+    weak[:, 0, 0] = 255  # a weak label: only one pixel, stored 0/255
+    true = io.training_tiles(images, masks, 4, gap=1, objects=True)
+    on_weak = io.training_tiles(images, weak, 4, gap=1, objects=True, where=masks)
+    np.testing.assert_array_equal(true["train"][0], on_weak["train"][0])
+    assert len(true["train"][0]) == 7 and (true["train"][1] == 1).all()
+    assert on_weak["train"][1].sum() == 7 and on_weak["train"][1].max() == 1.0
+
+
+@pytest.mark.parametrize("kwargs, exc, match", [
+    (dict(val_fraction=1.0), ValueError, r"`val_fraction` must be a number in \(0, 1\), got 1.0"),
+    (dict(val_fraction=True), ValueError, r"`val_fraction` must be a number in \(0, 1\)"),
+    (dict(n=0), ValueError, "`n` must be >= 1"),
+    (dict(where=np.zeros((10, 8, 8))), ValueError, r"pass it with `objects=True`"),
+    (dict(objects=True, where=np.zeros((9, 8, 8))), ValueError,
+     r"`where` \(shape \(9, 8, 8, 1\)\) must have the same \(N, H, W\)"),
+])
+def test_training_tiles_rejects_bad_arguments(kwargs, exc, match):
+    images, masks = _ten_slices()
+    with pytest.raises(exc, match=match):
+        io.training_tiles(images, masks, 4, **kwargs)
+
+
+def test_training_tiles_rejects_masks_that_are_not_binary():
+    images, masks = _ten_slices()
+    with pytest.raises(ValueError, match=r"`masks` must be a binary mask"):
+        io.training_tiles(images, masks * 3, 4)
+    with pytest.raises(ValueError, match=r"`masks` \(shape \(9, 8, 8, 1\)\) must have the same"):
+        io.training_tiles(images, masks[:9], 4)

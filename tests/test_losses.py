@@ -75,8 +75,8 @@ def test_weighted_bce_uses_the_weight_channel():
     assert value(L.get_loss("weighted_bce"), y, p) == pytest.approx(np.log(2), rel=1e-6)
 
 
-@pytest.mark.parametrize("metric, expected", [(L.DiceMetric, 2 * 2 / (4 + 3)),
-                                              (L.IoUMetric, 2 / 5)])
+@pytest.mark.parametrize("metric, expected", [(L._DiceMetric, 2 * 2 / (4 + 3)),
+                                              (L._IoUMetric, 2 / 5)])
 def test_metrics_threshold_and_accumulate(metric, expected):
     y = square()
     p = np.zeros_like(y)
@@ -88,7 +88,7 @@ def test_metrics_threshold_and_accumulate(metric, expected):
     assert float(m.result()) == pytest.approx(expected, rel=1e-6)
     m.update_state(y, y)  # the second batch adds 4 | 4 + 4
     inter, total = 2 + 4, 7 + 8
-    want = 2 * inter / total if metric is L.DiceMetric else inter / (total - inter)
+    want = 2 * inter / total if metric is L._DiceMetric else inter / (total - inter)
     assert float(m.result()) == pytest.approx(want, rel=1e-6)
     m.reset_state()
     assert float(m.result()) == 1.0
@@ -96,7 +96,7 @@ def test_metrics_threshold_and_accumulate(metric, expected):
 
 def test_metric_ignores_weight_channel():
     y = square()
-    m = L.DiceMetric()
+    m = L._DiceMetric()
     m.update_state(np.concatenate([y, np.full_like(y, 5)], -1), y)
     assert float(m.result()) == 1.0
 
@@ -105,7 +105,7 @@ def test_metric_ignores_weight_channel():
                                  L.get_loss("jaccard"), L.get_loss("focal", gamma=1.5, alpha=0.3),
                                  L.get_loss("weighted_bce"), L.get_loss("bce"),
                                  L.get_loss("bce_dice", smooth=0.5), L.get_loss("mae"),
-                                 L.DiceMetric(threshold=0.3), L.IoUMetric(threshold=0.7)])
+                                 L._DiceMetric(threshold=0.3), L._IoUMetric(threshold=0.7)])
 def test_serialisable(obj):
     config = keras.saving.serialize_keras_object(obj)
     assert config["registered_name"].startswith("segkit>")

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from segkit import models
-from segkit.losses import DiceMetric, get_loss
+from segkit.losses import _DiceMetric as DiceMetric, get_loss
 from segkit.models import (MaxPoolingWithArgmax2D, MaxUnpooling2D, MCDropout, check_input_size,
                            load_model,
                            _nearest_valid_size, segnet, size_divisor, unet)
@@ -166,7 +166,7 @@ def test_load_model_in_a_fresh_process_needs_no_custom_objects(tmp_path):
 
     path = tmp_path / "m.keras"
     model = unet((16, 16, 1), depth=2, base_filters=2, dropout=0.1)
-    from segkit.losses import DiceMetric, get_loss
+    from segkit.losses import _DiceMetric as DiceMetric, get_loss
     model.compile(optimizer="adam", loss=get_loss("dice"), metrics=[DiceMetric()])
     model.save(path)
     code = ("import segkit.models as m, numpy as np; "
@@ -176,3 +176,25 @@ def test_load_model_in_a_fresh_process_needs_no_custom_objects(tmp_path):
     assert "(1, 16, 16, 1)" in out.stdout
     with pytest.raises(FileNotFoundError, match=r"no such model file"):
         load_model(tmp_path / "missing.keras")
+
+
+@pytest.mark.parametrize("build", BUILDERS)
+def test_kernel_size_sets_every_convolution_but_the_head(build):
+    model = build((None, None, 1), kernel_size=5, **TINY)
+    convs = [l for l in model.layers if isinstance(l, keras.layers.Conv2D)
+             and not isinstance(l, keras.layers.Conv2DTranspose)]
+    assert {l.kernel_size for l in convs if l.name != "head"} == {(5, 5)}
+    assert model.get_layer("head").kernel_size == (1, 1)
+    assert model.predict(x32(), verbose=0).shape == (2, 32, 32, 1)
+    default = build((None, None, 1), **TINY)
+    assert model.count_params() > default.count_params()  # 25 weights per kernel, not 9
+    with pytest.raises(ValueError, match="`kernel_size` must be odd"):
+        build((None, None, 1), kernel_size=4, **TINY)
+    with pytest.raises(ValueError, match="`kernel_size` must be >= 1"):
+        build((None, None, 1), kernel_size=0, **TINY)
+
+
+def test_unet_without_batch_norm_has_none_and_uses_biases():
+    model = unet((None, None, 1), batch_norm=False, **TINY)
+    assert not any(isinstance(l, keras.layers.BatchNormalization) for l in model.layers)
+    assert model.get_layer("enc0_conv1").use_bias

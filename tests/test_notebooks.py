@@ -38,9 +38,17 @@ EXPECTED_OUTPUT = {
         r"network after training +\d",
         r"wrote \S+masks.tif and \S+objects.csv: \d+ objects in \d+ slice\(s\)",
     ],
-    "06_segnet": [r"network\s+labels\s+kappa\s+balanced_auroc\s+fnr\s+fpr"]
-    + [rf"\n{net}\s+{labels}\s+-?\d" for net in ("unet", "segnet")
-       for labels in ("true", "flood", "region")],
+    "05_unet": [r"Dice: validation tiles \d\.\d{3}, full-size test stack \d\.\d{3}",
+                r"parameter\s+value\s+train_dice\s+val_dice\s+test_dice\s+epochs\s+"
+                r"seconds_per_epoch",
+                r"Malec val Dice\s+val Dice change\s+Malec's change\s+same direction"]
+    + [rf"ex05_{k} · [^\n]+\n(?:  [^\n]*\n)+Passed: " for k in range(1, 5)],
+    "06_segnet": [r"network\s+labels\s+tiles\s+epochs\s+kappa\s+paper kappa\s+"
+                  r"balanced_auroc\s+paper AUROC\s+fnr\s+paper FNR\s+fpr\s+paper FPR"]
+    + [rf"\n\s*{net}\s+{labels}\s+\d+\s+\d+\s+-?\d" for net in ("unet", "segnet")
+       for labels in ("true", "flood", "region", r"true \(1/9\.1 of the tiles\)")]
+    + [r"segnet: few true tiles (beat|lose to) the better weak label set here"]
+    + [rf"ex06_{k} · [^\n]+\n(?:  [^\n]*\n)+Passed: " for k in range(1, 5)],
     # 07: both AP definitions side by side on the worked example, Nyawira & Bushman's tables
     # recomputed beside theirs, and every exercise's check passing (solutions in place)
     "07_evaluation": [
