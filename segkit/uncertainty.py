@@ -137,7 +137,7 @@ def _mc_model(model):
     return copy
 
 
-def mc_predict(model, x, *, samples=20, batch_size=8, output="prob", scale=1.0,
+def mc_predict(model, x, *, samples=20, batch_size=8, output="prob", scale=1.0, maps=None,
                progress=True):
     """Predict `samples` times with dropout on, and summarise the samples.
 
@@ -168,6 +168,9 @@ def mc_predict(model, x, *, samples=20, batch_size=8, output="prob", scale=1.0,
         The working scale of the model (as in `segkit.instances.predict_distance`): images
         are resized by it, the maps computed there and resized back to the image's size
         (``"dist_mean"`` in the image's pixels).
+    maps : sequence of str, optional
+        Return only these maps (e.g. ``("mean", "dist_mean", "mutual_info")``) to save
+        memory on many large images; default all.
     progress : bool
         Show a progress bar over the images.
 
@@ -207,6 +210,10 @@ def mc_predict(model, x, *, samples=20, batch_size=8, output="prob", scale=1.0,
     samples = check_int(samples, "samples", minimum=2)
     batch_size = check_int(batch_size, "batch_size", minimum=1)
     scale = _check_scale(scale)
+    if maps is not None:
+        if isinstance(maps, str) or not all(isinstance(m, str) for m in maps) or not maps:
+            raise TypeError(f"`maps` must be a sequence of map names, e.g. ('mean', "
+                            f"'mutual_info'), got {maps!r}")
     as_list = _is_list(x)
     if as_list:
         images = [_one(im, f"x[{i}]", _float_stack) for i, im in enumerate(x)]
@@ -227,6 +234,12 @@ def mc_predict(model, x, *, samples=20, batch_size=8, output="prob", scale=1.0,
         stats = _mc_statistics(draws)
         stats.update({f"{k}_mean": v.mean(axis=0, dtype=np.float64).astype(np.float32)
                       for k, v in out.items() if k is not None and k != output})
+        if maps is not None:
+            unknown = sorted(set(maps) - set(stats))
+            if unknown:
+                raise ValueError(f"`maps` {unknown} are not maps of this model; there are "
+                                 f"{sorted(stats)}")
+            stats = {k: stats[k] for k in maps}
         per_image.append({k: _back(v, img.shape, scale, distance=k == "dist_mean")
                           for k, v in stats.items()})
     result = {k: [st[k] for st in per_image] for k in per_image[0]}

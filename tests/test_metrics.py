@@ -700,8 +700,12 @@ def test_instance_scores_lists_of_different_sizes():
         M.instance_scores([_T, t2], [_P, p2[:, :5]], definition="bpartis")
     with pytest.raises(ValueError, match=r"`pred_labels` has 1 images and `true_labels` 2"):
         M.instance_scores([_T, t2], [_P], definition="bpartis")
-    with pytest.raises(TypeError, match=r"both be arrays or both be lists"):
+    with pytest.raises(TypeError, match=r"both be arrays, both be lists"):
         M.instance_scores([_T], _P, definition="bpartis")
+    # a stack pairs with a list of its slices
+    stack = M.instance_scores(np.stack([_T, _T]), [_P, _P], definition="stardist")
+    assert stack == M.instance_scores(np.stack([_T, _T]), np.stack([_P, _P]),
+                                      definition="stardist")
     with pytest.raises(ValueError, match=r"`definition`"):
         M.instance_scores(_T, _P, definition="coco")
     with pytest.raises(ValueError, match=r"`true_labels\[0\]` must be one 2-D label image"):

@@ -308,3 +308,15 @@ def test_mc_predict_samples_a_model_built_without_mc_dropout():
     assert set(st) >= {"mean", "dist_mean", "mutual_info"} and st["mean"].shape == (2, 16, 16)
     # the model itself is unchanged: one ordinary pass is still deterministic
     assert np.allclose(one_pass, model.predict(x[..., None], verbose=0)["prob"][..., 0])
+
+
+def test_mc_predict_maps_and_scale(mc_model):
+    x = np.random.default_rng(1).random((2, 20, 24)).astype(np.float32)
+    st = unc.mc_predict(mc_model, [x[0], x[1, :18]], samples=3, maps=("mean", "mutual_info"),
+                        scale=0.5, progress=False)
+    assert set(st) == {"mean", "mutual_info", "samples"}
+    assert [m.shape for m in st["mean"]] == [(20, 24), (18, 24)]
+    with pytest.raises(ValueError, match=r"`maps` \['dist'\] are not maps of this model"):
+        unc.mc_predict(mc_model, x, samples=2, maps=("dist",), progress=False)
+    with pytest.raises(TypeError, match=r"`maps` must be a sequence of map names"):
+        unc.mc_predict(mc_model, x, samples=2, maps="mean", progress=False)

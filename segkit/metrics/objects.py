@@ -708,7 +708,8 @@ def instance_scores(true_labels, pred_labels, *, definition, iou_threshold=0.5):
     Parameters
     ----------
     true_labels, pred_labels : int ndarrays as in `seg_score`, or lists of (H, W) ones
-        Pairwise of the same shape.
+        Pairwise of the same shape (a stack ``(N, H, W)`` also pairs with a list of N
+        images).
     definition : {"stardist", "bpartis"}
         Of AP, AP50, AP75 (`average_precision`) and of the mean IoU: over the reference
         objects for ``"stardist"``, over the predicted ones for ``"bpartis"`` (`mean_iou`).
@@ -739,9 +740,13 @@ def instance_scores(true_labels, pred_labels, *, definition, iou_threshold=0.5):
     iou_threshold = _iou_threshold(iou_threshold)
     tl = _label_list(true_labels, "true_labels")
     pl = _label_list(pred_labels, "pred_labels")
-    if (tl is None) != (pl is None):
-        raise TypeError("`true_labels` and `pred_labels` must both be arrays or both be lists "
-                        "of 2-D label images")
+    if (tl is None) != (pl is None):  # a stack pairs with a list of as many 2-D images
+        name, arr = ("true_labels", true_labels) if tl is None else ("pred_labels", pred_labels)
+        stack = _as_labels(arr, name)
+        if np.ndim(arr) not in (3, 4):
+            raise TypeError("`true_labels` and `pred_labels` must both be arrays, both be "
+                            "lists of 2-D label images, or a stack and a list of its images")
+        tl, pl = (list(stack[:, None]), pl) if tl is None else (tl, list(stack[:, None]))
     if tl is None:
         return _scores_from([contingency_table(true_labels, pred_labels)], definition,
                             iou_threshold)
