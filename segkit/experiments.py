@@ -369,7 +369,7 @@ _RUN_KNOBS = ("n_train", "model", "loss", "w0", "sigma", "class_balance", "separ
 
 def compare_instances(train_data, val_data, test_data, runs, *, depth=3, base_filters=8,
                       cap=10, encoder_dropout=None, dropout=0.0, epochs=20, batch_size=4,
-                      learning_rate=1e-3, time_limit=None, scale=1.0, min_area=0,
+                      learning_rate=1e-3, time_limit=None, scale=1.0, min_area=0, split=None,
                       definition="bpartis", seed=0, progress=True):
     """Train one model per run on instance labels and score its objects on the test images.
 
@@ -409,6 +409,9 @@ def compare_instances(train_data, val_data, test_data, runs, *, depth=3, base_fi
         (`segkit.instances.predict_distance`) and scored at their own size.
     min_area : int
         Objects smaller than this (pixels) are removed before scoring.
+    split : dict, optional
+        Keyword arguments of `segkit.instances.split_touching` (e.g. ``{"h": 3.0,
+        "keep_unmarked": True}``) for the distance runs.
     definition : {"bpartis", "stardist"}
         Of AP, AP50, AP75 and mean IoU.
     progress : bool
@@ -456,6 +459,9 @@ def compare_instances(train_data, val_data, test_data, runs, *, depth=3, base_fi
             raise ValueError(f"`runs[{name!r}]`: loss, w0, sigma, class_balance and separate "
                              "are knobs of model='unet' runs")
     check_choice(definition, "definition", ("bpartis", "stardist"))
+    if split is not None and not isinstance(split, dict):
+        raise TypeError(f"`split` must be a dict of split_touching arguments, got "
+                        f"{describe(split)}")
     cap = check_real(cap, "cap", low=0.0, low_open=True)
     min_area = check_int(min_area, "min_area", minimum=0)
     x_tr, y_tr = _instance_pair(train_data, "train_data")
@@ -470,7 +476,8 @@ def compare_instances(train_data, val_data, test_data, runs, *, depth=3, base_fi
     common = dict(depth=depth, base_filters=base_filters, cap=cap,
                   encoder_dropout=encoder_dropout, dropout=dropout, epochs=epochs,
                   batch_size=batch_size, learning_rate=learning_rate, time_limit=time_limit,
-                  scale=scale, min_area=min_area, definition=definition, seed=seed)
+                  scale=scale, min_area=min_area, split=dict(split or {}),
+                  definition=definition, seed=seed)
     rows = []
     logger, level = _quiet_tensorflow()
     try:
@@ -551,7 +558,7 @@ def _instance_row(train_data, val_data, test, k):
     x_te, y_te = test
     if kind == "distance":
         prob, dist = instances.predict_distance(model, x_te, scale=k["scale"])
-        pred = instances.split_touching(prob, dist, min_area=k["min_area"])
+        pred = instances.split_touching(prob, dist, min_area=k["min_area"], **k["split"])
     else:
         prob = instances._predict_maps(model, x_te, scale=k["scale"])
         pred = instances.connected_components(prob, min_area=k["min_area"])

@@ -284,7 +284,7 @@ def _relabel_small(lab, min_area):
 
 
 def split_touching(prob, dist, *, threshold=0.5, min_distance=3, h=1.0, sigma=1.0,
-                   min_area=0):
+                   min_area=0, keep_unmarked=False):
     """Instances from an inside probability and a distance map: markers, then watershed.
 
     1. Inside mask: ``prob >= threshold``.
@@ -294,7 +294,8 @@ def split_touching(prob, dist, *, threshold=0.5, min_distance=3, h=1.0, sigma=1.
        one maximum); markers closer than `min_distance` pixels are merged (each is dilated
        by a disk of radius ``min_distance // 2`` before labelling).
     3. Watershed of the negated distance from the markers, restricted to the mask
-       (``skimage.segmentation.watershed``); mask blobs without a marker are dropped.
+       (``skimage.segmentation.watershed``); mask blobs without a marker are dropped, or
+       kept as one object each with `keep_unmarked`.
     4. Objects smaller than `min_area` pixels are removed; labels are renumbered 1..K.
 
     Parameters
@@ -312,11 +313,16 @@ def split_touching(prob, dist, *, threshold=0.5, min_distance=3, h=1.0, sigma=1.
     sigma : float
         Smoothing of the distance map before the maxima are found (0: none).
     min_area : int
+    keep_unmarked : bool
+        Keep each blob of the mask that holds no marker as one object. A particle whose
+        distance peak is lower than `h` (smaller than `h` pixels in radius) has no marker;
+        raising `h` against over-splitting large particles then loses small ones unless
+        they are kept (notebook 08, EMPS).
 
     Returns
     -------
     int32 ndarray
-        Labels, ``(H, W)`` or ``(N, H, W)``; each slice numbered 1..K.
+        Labels, ``(H, W)`` or ``(N, H, W)``; each slice numbered 1..K. A list for lists.
 
     Examples
     --------
@@ -325,6 +331,10 @@ def split_touching(prob, dist, *, threshold=0.5, min_distance=3, h=1.0, sigma=1.
     >>> out = split_touching(lab > 0, distance_targets(lab), sigma=0)
     >>> int(out.max()), int(connected_components(lab > 0).max())
     (2, 1)
+    >>> lab[0, 18] = 3  # a one-pixel particle: its distance peak (1) is below h=2
+    >>> [int(split_touching(lab > 0, distance_targets(lab), sigma=0, h=2, keep_unmarked=k)
+    ...      .max()) for k in (False, True)]
+    [2, 3]
     """
     from skimage.morphology import disk, h_maxima
     from skimage.segmentation import watershed
@@ -332,7 +342,8 @@ def split_touching(prob, dist, *, threshold=0.5, min_distance=3, h=1.0, sigma=1.
     if _is_list(prob):
         _pair_lists(prob, dist, ("prob", "dist"))
         return [split_touching(p, d, threshold=threshold, min_distance=min_distance, h=h,
-                               sigma=sigma, min_area=min_area) for p, d in zip(prob, dist)]
+                               sigma=sigma, min_area=min_area, keep_unmarked=keep_unmarked)
+                for p, d in zip(prob, dist)]
     p, flat = _map(prob, "prob")
     d, _ = _map(dist, "dist")
     if d.shape != p.shape:
@@ -356,6 +367,9 @@ def split_touching(prob, dist, *, threshold=0.5, min_distance=3, h=1.0, sigma=1.
             peaks = ndi.binary_dilation(peaks, disk(min_distance // 2)) & mask
         markers = label_components(peaks)
         lab = watershed(-di, markers, mask=mask)
+        if keep_unmarked:
+            rest = label_components(mask & (lab == 0))
+            lab = np.where(rest > 0, rest + lab.max(), lab)
         out[i] = _relabel_small(lab, min_area)
     return out[0] if flat else out
 
