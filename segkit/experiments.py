@@ -1,7 +1,7 @@
 """Studies and comparisons: several trainings, one table.
 
 Introduced in notebook 04 (augmentation) and 05 (hyperparameters); used in 06 (weak versus
-true labels). Every function here trains models through `segkit.train.train` and returns one
+true labels) and 08 (instance segmentation: training-set size, border weights). Every function here trains models through `segkit.train.train` and returns one
 `pandas.DataFrame`, one row per training, so that a notebook prints it, plots it or saves it
 with ``DataFrame.to_csv``.
 """

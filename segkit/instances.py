@@ -15,6 +15,12 @@ a watershed of the mask from those markers splits the touching ones.
 
 Foreground is ``prob >= threshold`` and objects of a mask are 8-connected, as everywhere in
 segkit (docs/architecture.md).
+
+Real images (EMPS in notebook 08) come in different sizes: every function here also takes a
+list of 2-D images and returns a list, prediction pads any size to the network's size
+divisor, and ``scale=`` runs a network at the working scale it was trained at (the maps come
+back at the image's size, distances in its pixels). The distance head and watershed are
+Bellybutton's (Dillavou et al. 2024: a distance "typically" capped at 10 pixels).
 """
 
 import numpy as np

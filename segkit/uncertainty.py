@@ -11,6 +11,11 @@ foreground probabilities ``p_t`` of a pixel (Gal and Ghahramani 2016; Kendall an
 - expected entropy ``mean_t H[p_t]`` (aleatoric: what every sample is unsure of);
 - mutual information ``H[p] - mean_t H[p_t]`` (epistemic: the samples disagree), >= 0 by
   the concavity of H, exactly 0 when every sample is the same.
+
+Object by object, as BPartIS does it (Yildirim & Cole 2021): `filter_uncertain` removes the
+objects whose mean mutual information is above a threshold t_u, `filter_sweep` scores every
+threshold of a grid (their Fig. 6), and `uncertainty_by_match` checks the premise (are the
+false detections the uncertain ones?). Stacks, and lists of images of different sizes.
 """
 
 import numpy as np

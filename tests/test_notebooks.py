@@ -15,6 +15,15 @@ NOTEBOOKS = course.notebook_paths()
 
 # What a notebook must print even in quick mode: the lesson's result is there, not just no error.
 EXPECTED_OUTPUT = {
+    "08_instances": [
+        r"true distance \+ watershed\s+\d",  # the ideal case, scored
+        r"\ndiscriminative\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+0\.560",  # Table 1 beside
+        r"Bayesian \+ filter\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+0\.632",
+        r"the 55th is 0\.012445",  # the t_u grid
+        r"chosen on the validation images: t_u = [\d.e-]+ \(paper: 0\.0125\)",
+        r"images \(section 3\)",  # AP against training images
+        r"U-Net, MIA weights, gaps cut\s+\d",  # MIA's border weights
+    ],
     "06_segnet": [r"network\s+labels\s+kappa\s+balanced_auroc\s+fnr\s+fpr"]
     + [rf"\n{net}\s+{labels}\s+-?\d" for net in ("unet", "segnet")
        for labels in ("true", "flood", "region")],
