@@ -201,3 +201,27 @@ def test_ex08_4_validates_its_input():
     t, b, a = _before_after()
     with pytest.raises(ValueError, match=r"`can_rise`"):
         check.ex08_4(t, b, a, _right_4(), "both")
+
+
+# ============================================================================ the notebook
+def test_notebook_solution_cells_are_the_checkers_solutions():
+    from pathlib import Path
+
+    import nbformat
+
+    nb = nbformat.read(Path(__file__).resolve().parent.parent / "notebooks" /
+                       "08_instances.ipynb", as_version=4)
+    current, seen = None, []
+    for cell in nb.cells:
+        m = re.search(r"^### Exercise 8\.(\d) · (.+)$", cell.source, re.MULTILINE)
+        if m:
+            current = getattr(check, f"ex08_{m[1]}")
+            assert m[2] == current.title
+            seen.append(current.name)
+        tags = cell.metadata.get("tags", [])
+        if "solution" in tags:
+            source = "\n".join(l for l in cell.source.split("\n") if "SOLUTION" not in l)
+            assert source.strip("\n") == current.solution()
+        if "check" in tags:
+            assert re.fullmatch(rf"check\.{current.name}\(.*\)", cell.source)
+    assert seen == ["ex08_1", "ex08_2", "ex08_3", "ex08_4"]
