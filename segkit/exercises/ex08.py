@@ -277,20 +277,20 @@ _IOU_KEYS = ("predicted_before", "predicted_after", "reference_before", "referen
     title="Does removing a false detection improve the mean IoU?",
     kind="test-a-claim", minutes=15,
     hints=(
-        "`metrics.mean_iou(test_labels, labels, over=...)` with `over=\"predicted\"` (BPartIS: "
-        "the mean over the predicted objects, 0 for one that matches nothing) and "
-        "`over=\"reference\"` (the mean over the true particles of their best IoU).",
+        "`metrics.instance_scores(test_labels, labels, definition=...)[\"mean_iou\"]` with "
+        "`definition=\"bpartis\"` is the mean over the predicted objects (0 for one that "
+        "matches nothing), with `definition=\"stardist\"` the mean over the true particles "
+        "of their best IoU (`metrics.mean_iou(..., over=...)` gives the same for arrays).",
         "Compute both for `bayesian` (before) and `filtered` (after the filter).",
         "Removing objects cannot raise any true particle's best IoU; it can only remove terms "
         "from a mean over predicted objects. Which mean can rise?",
     ),
     solution='''
-        answer = {
-            "predicted_before": metrics.mean_iou(test_labels, bayesian, over="predicted"),
-            "predicted_after": metrics.mean_iou(test_labels, filtered, over="predicted"),
-            "reference_before": metrics.mean_iou(test_labels, bayesian, over="reference"),
-            "reference_after": metrics.mean_iou(test_labels, filtered, over="reference"),
-        }
+        over = {"predicted": "bpartis", "reference": "stardist"}  # whose mean IoU averages what
+        answer = {f"{k}_{when}": metrics.instance_scores(test_labels, labels,
+                                                         definition=d)["mean_iou"]
+                  for k, d in over.items()
+                  for when, labels in (("before", bayesian), ("after", filtered))}
         print(answer)
         # Only the mean over predicted objects can rise: removing an object removes a term from
         # that mean (a 0 for a false detection), while no true particle gains a better match.
@@ -303,7 +303,8 @@ def ex08_4(fb, true_labels, before, after, answer, can_rise):
     0.844). Their mean IoU averages over the *predicted* particles, counting 0 for one that
     matches no true particle. With the notebook's `test_labels`, `bayesian` (before the
     filter) and `filtered` (after), compute the mean IoU over the predicted objects and over
-    the reference particles, before and after: ``answer = {"predicted_before": ...,
+    the reference particles, before and after (`metrics.instance_scores` gives both, with
+    ``definition="bpartis"`` and ``"stardist"``): ``answer = {"predicted_before": ...,
     "predicted_after": ..., "reference_before": ..., "reference_after": ...}``. Then say
     which of the two can rise when objects are only removed: ``can_rise = "predicted"`` or
     ``"reference"``. Pass ``check.ex08_4(test_labels, bayesian, filtered, answer, can_rise)``.
@@ -311,7 +312,9 @@ def ex08_4(fb, true_labels, before, after, answer, can_rise):
     answer = as_mapping(answer, "answer", _IOU_KEYS)
     got = {k: check_real(answer[k], f'answer["{k}"]') for k in _IOU_KEYS}
     can_rise = check_choice(can_rise, "can_rise", ("predicted", "reference"))
-    ref = {f"{over}_{when}": metrics.mean_iou(true_labels, labels, over=over)
+    definition = {"predicted": "bpartis", "reference": "stardist"}
+    ref = {f"{over}_{when}": metrics.instance_scores(true_labels, labels,
+                                                     definition=definition[over])["mean_iou"]
            for over in ("predicted", "reference")
            for when, labels in (("before", before), ("after", after))}
     for key in _IOU_KEYS:
@@ -325,7 +328,8 @@ def ex08_4(fb, true_labels, before, after, answer, can_rise):
             fb.wrong(key, "that is the other label image: `bayesian` is before the filter, "
                           "`filtered` after it")
         else:
-            fb.wrong(key, f"use metrics.mean_iou(test_labels, labels, over=\"{over}\")")
+            fb.wrong(key, f"use metrics.instance_scores(test_labels, labels, definition="
+                          f"\"{definition[over]}\")[\"mean_iou\"]")
     if can_rise == "predicted":
         fb.right("which mean can rise", "a removed false detection takes a 0 out of the mean "
                  "over predicted objects; no true particle gets a better match")
