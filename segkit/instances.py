@@ -100,7 +100,7 @@ def _predict(model, images, *, batch_size, repeat=1, scale=1.0):
     """Forward passes of `model` on each (H, W) image of `images`, any size.
 
     Each image is resized by `scale` (the working scale of the model), reflect-padded to
-    the model's size divisor, predicted `repeat` times in one go (the copies share batches,
+    a multiple of the model's size divisor (of 64 too when a side exceeds 128), predicted `repeat` times in one go (the copies share batches,
     so Monte-Carlo dropout draws a different mask for each), and cropped back. Yields, per
     image, a dict ``{output: (repeat, h, w) float32}`` at the working scale (the key
     ``None`` for a single-output model).
@@ -108,10 +108,13 @@ def _predict(model, images, *, batch_size, repeat=1, scale=1.0):
     from .models import size_divisor
 
     divisor = size_divisor(model)
+    # large images are padded to multiples of 64 (at least): images of many sizes then share
+    # a few input shapes, and the compiled prediction is not traced again for every size
+    bucket = divisor * max(1, 64 // divisor)
     for img in images:
         img = _resize(np.asarray(img, np.float32), _working_shape(img.shape, scale))
         h, w = img.shape
-        x = _pad_to(img, divisor)[None, ..., None]
+        x = _pad_to(img, bucket if max(h, w) > 128 else divisor)[None, ..., None]
         parts = {}
         for start in range(0, repeat, batch_size):
             n = min(batch_size, repeat - start)

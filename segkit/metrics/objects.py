@@ -678,17 +678,15 @@ def object_report(true_labels=None, pred_labels=None, *, iou_threshold=0.5, tabl
 # different sizes (real data such as EMPS). Added for notebook 08 (issues 13 and 18).
 
 def _label_list(x, name):
-    """A list of 2-D label images (real data of varying size), or None for an array."""
+    """A list of 2-D label images (real data of varying size), checked but not converted (a
+    list of large images is converted one image at a time), or None for an array."""
     if not (isinstance(x, (list, tuple)) and x and all(isinstance(i, np.ndarray) for i in x)):
         return None
-    out = []
     for i, item in enumerate(x):
-        lab = _as_labels(item, f"{name}[{i}]")
-        if lab.shape[0] != 1:
+        if item.ndim != 2 and not (item.ndim == 3 and item.shape[-1] == 1):
             raise ValueError(f"`{name}[{i}]` must be one 2-D label image in a list of images, "
                              f"got {describe(item)}")
-        out.append(lab)
-    return out
+    return list(x)
 
 
 def instance_scores(true_labels, pred_labels, *, definition, iou_threshold=0.5):
@@ -746,7 +744,7 @@ def instance_scores(true_labels, pred_labels, *, definition, iou_threshold=0.5):
         if np.ndim(arr) not in (3, 4):
             raise TypeError("`true_labels` and `pred_labels` must both be arrays, both be "
                             "lists of 2-D label images, or a stack and a list of its images")
-        tl, pl = (list(stack[:, None]), pl) if tl is None else (tl, list(stack[:, None]))
+        tl, pl = (list(stack), pl) if tl is None else (tl, list(stack))
     if tl is None:
         return _scores_from([contingency_table(true_labels, pred_labels)], definition,
                             iou_threshold)
@@ -754,41 +752,49 @@ def instance_scores(true_labels, pred_labels, *, definition, iou_threshold=0.5):
         raise ValueError(f"`pred_labels` has {len(pl)} images and `true_labels` {len(tl)}; "
                          "they must pair up (and not be empty)")
     for i, (a, b) in enumerate(zip(tl, pl)):
-        check_same_shape(a[0], f"true_labels[{i}]", b[0], f"pred_labels[{i}]")
-    return _scores_from([contingency_table(a, b) for a, b in zip(tl, pl)], definition,
-                        iou_threshold)
+        if a.shape[:2] != b.shape[:2]:
+            raise ValueError(f"`pred_labels[{i}]` (shape {b.shape[:2]}) must have the same shape "
+                             f"as `true_labels[{i}]` (shape {a.shape[:2]})")
+    tables = (contingency_table(_as_labels(a, f"true_labels[{i}]"),
+                                _as_labels(b, f"pred_labels[{i}]"))
+              for i, (a, b) in enumerate(zip(tl, pl)))  # one image at a time: memory
+    return _scores_from(tables, definition, iou_threshold)
 
 
 def _scores_from(tables, definition, iou_threshold):
-    """`instance_scores` from the contingency tables of one stack or of each listed image."""
-    n_true = sum(t.n_true for t in tables)
-    n_pred = sum(t.n_pred for t in tables)
+    """`instance_scores` from the contingency tables of one stack or of each listed image,
+    consumed one at a time."""
+    n_true = n_pred = tp = merges = splits = 0
+    seg_sum = 0.0
+    rows, best, acc = [], [], None
+    for t in tables:
+        n_true += t.n_true
+        n_pred += t.n_pred
+        if definition == "bpartis":
+            rows += [_bpartis_image(*sl) for sl in _slices(t)]
+        else:
+            ms = [_matching_from(t, float(v)) for v in AP_THRESHOLDS]
+            counts = np.array([(m.tp, m.tp + m.fp + m.fn) for m in ms])
+            acc = counts if acc is None else acc + counts
+            best.append(_best_iou(t))
+        tp += _matching_from(t, iou_threshold).tp
+        if t.n_true:
+            seg_sum += _seg_from(t, False) * t.n_true
+        m, s = _merges_splits(t)
+        merges, splits = merges + m, splits + s
     if definition == "bpartis":
-        rows = [_bpartis_image(*sl) for t in tables for sl in _slices(t)]
         ap, ap50, ap75, miou = (float(np.mean([r[k] for r in rows])) for k in range(4))
     else:
-        th = AP_THRESHOLDS
-        acc = []
-        for v in th:
-            ms = [_matching_from(t, float(v)) for t in tables]
-            tp = sum(m.tp for m in ms)
-            den = tp + sum(m.fp + m.fn for m in ms)
-            acc.append(Fraction(tp, den) if den else Fraction(1))
-        at = {round(float(v), 2): float(a) for v, a in zip(th, acc)}
-        ap, ap50, ap75 = float(sum(acc) / len(acc)), at[0.5], at[0.75]
-        best = [_best_iou(t) for t in tables]
+        fr = [Fraction(int(a), int(d)) if d else Fraction(1) for a, d in acc]
+        at = {round(float(v), 2): float(f) for v, f in zip(AP_THRESHOLDS, fr)}
+        ap, ap50, ap75 = float(sum(fr) / len(fr)), at[0.5], at[0.75]
         miou = float(np.concatenate(best).mean()) if n_true else math.nan
-    ms = [_matching_from(t, iou_threshold) for t in tables]
-    tp = sum(m.tp for m in ms)
-    reps = [_merges_splits(t) for t in tables]
-    segs = [(_seg_from(t, False) * t.n_true) for t in tables if t.n_true]
     return {
         "ap": ap, "ap50": ap50, "ap75": ap75, "mean_iou": miou,
         "precision": _ratio(tp, n_pred, 1.0), "recall": _ratio(tp, n_true, 1.0),
         "f1": _ratio(2 * tp, n_true + n_pred, 1.0),
-        "seg": float(sum(segs) / n_true) if n_true else math.nan,
-        "merges": sum(r[0] for r in reps), "splits": sum(r[1] for r in reps),
-        "n_true": n_true, "n_pred": n_pred,
+        "seg": float(seg_sum / n_true) if n_true else math.nan,
+        "merges": merges, "splits": splits, "n_true": n_true, "n_pred": n_pred,
     }
 
 
