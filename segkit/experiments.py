@@ -1,7 +1,7 @@
 """Studies and comparisons: several trainings, one table.
 
 Introduced in notebook 04 (augmentation) and 05 (hyperparameters); used in 06 (weak versus
-true labels). Every function here trains models through `segkit.train.train` and returns one
+true labels) and 08 (instance segmentation: training-set size, border weights). Every function here trains models through `segkit.train.train` and returns one
 `pandas.DataFrame`, one row per training, so that a notebook prints it, plots it or saves it
 with ``DataFrame.to_csv``.
 """
@@ -474,3 +474,214 @@ def compare_transforms(train_data, val_data, *, transforms=("none", "all"), epoc
     finally:
         logger.setLevel(level)
     return pd.DataFrame(rows)
+
+
+# ============================================================================ notebook 08
+# Instance segmentation studies: each run trains a model on instance labels and scores the
+# objects it finds on the test images (BPartIS's Fig. 7, MIA's border weights).
+
+_RUN_KNOBS = ("n_train", "model", "loss", "w0", "sigma", "class_balance", "separate", "epochs",
+              "seed")
+
+
+def compare_instances(train_data, val_data, test_data, runs, *, depth=3, base_filters=8,
+                      cap=10, encoder_dropout=None, dropout=0.0, epochs=20, batch_size=4,
+                      learning_rate=1e-3, time_limit=None, scale=1.0, min_area=0, split=None,
+                      definition="bpartis", seed=0, progress=True):
+    """Train one model per run on instance labels and score its objects on the test images.
+
+    Each run is a dict of knobs; the ones it leaves out take the keyword defaults:
+
+    - ``model``: ``"distance"`` (`segkit.models.distance_unet`, trained on the inside mask
+      and the capped distance, objects by `segkit.instances.split_touching`) or ``"unet"``
+      (`segkit.models.unet`, trained on the mask, objects by
+      `segkit.instances.connected_components`);
+    - ``n_train``: train on the first `n_train` training images only (BPartIS's Fig. 7:
+      the same test images, more and more training images); default all;
+    - ``loss`` (``"unet"`` only): ``"bce"`` or ``"weighted_bce"``, whose per-pixel weights
+      are `segkit.losses.with_weight_maps` (MIA's "Separate Contours" and class weighting)
+      with ``w0`` (default 10), ``sigma`` (5) and ``class_balance`` (True);
+    - ``separate`` (``"unet"`` only, default False): cut a one-pixel gap between touching
+      objects in the target masks (the U-Net paper's separation borders);
+    - ``epochs``, ``seed``.
+
+    Every run starts from a fresh model with the same seed, trains through
+    `segkit.train.train` (best epoch by validation loss) and is scored with
+    `segkit.metrics.instance_scores`.
+
+    Parameters
+    ----------
+    train_data, val_data : (images, labels)
+        Normalised float images ``(N, H, W)`` and their int instance labels (0 background).
+    test_data : (images, labels)
+        The same, or lists of (H, W) arrays for test images of different sizes.
+    runs : dict of str to dict
+        Run name to its knobs, e.g. ``{"50 images": {"n_train": 50}, ...}``.
+    depth, base_filters, cap, encoder_dropout, dropout
+        Of the networks (`segkit.models.unet`, `distance_unet`).
+    epochs, batch_size, learning_rate, time_limit, seed
+        Of the training (`segkit.train.train`; `time_limit` in minutes per run).
+    scale : float
+        The working scale of the models: the test images are predicted at this scale
+        (`segkit.instances.predict_distance`) and scored at their own size.
+    min_area : int
+        Objects smaller than this (pixels) are removed before scoring.
+    split : dict, optional
+        Keyword arguments of `segkit.instances.split_touching` (e.g. ``{"h": 3.0,
+        "keep_unmarked": True}``) for the distance runs.
+    definition : {"bpartis", "stardist"}
+        Of AP, AP50, AP75 and mean IoU.
+    progress : bool
+        Show a progress bar over the runs.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per run: ``run``, ``model``, ``n_train``, ``loss``, ``epochs`` (run),
+        ``seconds`` (of training), then the columns of `segkit.metrics.instance_scores`.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> labels = np.zeros((4, 16, 16), np.int32)
+    >>> labels[:, 2:8, 2:8], labels[:, 8:14, 4:10] = 1, 2  # two touching squares
+    >>> x = labels.astype(np.float32) / 2 + rng.random(labels.shape, dtype=np.float32) / 4
+    >>> table = compare_instances((x, labels), (x, labels), (x, labels),
+    ...                           {"2 images": {"n_train": 2}, "MIA weights": {
+    ...                            "model": "unet", "loss": "weighted_bce", "separate": True}},
+    ...                           depth=1, base_filters=2, epochs=1, progress=False)
+    >>> table[["run", "model", "n_train", "loss"]].values.tolist()
+    [['2 images', 'distance', 2, 'bce + mae'], ['MIA weights', 'unet', 4, 'weighted_bce']]
+    """
+    import pandas as pd
+
+    from ._validate import check_int, check_real
+
+    if not isinstance(runs, dict) or not runs:
+        raise TypeError(f"`runs` must be a non-empty dict of run name to knobs, got "
+                        f"{describe(runs)}")
+    for name, knobs in runs.items():
+        if not isinstance(knobs, dict):
+            raise TypeError(f"`runs[{name!r}]` must be a dict of knobs, got {describe(knobs)}")
+        unknown = sorted(set(knobs) - set(_RUN_KNOBS))
+        if unknown:
+            raise ValueError(f"`runs[{name!r}]` has unknown knob(s) {unknown}; use "
+                             f"{', '.join(_RUN_KNOBS)}")
+        check_choice(knobs.get("model", "distance"), f"runs[{name!r}]['model']",
+                     ("distance", "unet"))
+        if knobs.get("model", "distance") == "unet":
+            check_choice(knobs.get("loss", "bce"), f"runs[{name!r}]['loss']",
+                         ("bce", "weighted_bce"))
+        elif {"loss", "w0", "sigma", "class_balance", "separate"} & set(knobs):
+            raise ValueError(f"`runs[{name!r}]`: loss, w0, sigma, class_balance and separate "
+                             "are knobs of model='unet' runs")
+    check_choice(definition, "definition", ("bpartis", "stardist"))
+    if split is not None and not isinstance(split, dict):
+        raise TypeError(f"`split` must be a dict of split_touching arguments, got "
+                        f"{describe(split)}")
+    cap = check_real(cap, "cap", low=0.0, low_open=True)
+    min_area = check_int(min_area, "min_area", minimum=0)
+    x_tr, y_tr = _instance_pair(train_data, "train_data")
+    x_va, y_va = _instance_pair(val_data, "val_data")
+    test = _instance_test(test_data)
+    for name, knobs in runs.items():
+        if "n_train" in knobs:
+            n = check_int(knobs["n_train"], f"runs[{name!r}]['n_train']", minimum=1)
+            if n > len(x_tr):
+                raise ValueError(f"`runs[{name!r}]['n_train']` is {n}, but `train_data` has "
+                                 f"only {len(x_tr)} images")
+    common = dict(depth=depth, base_filters=base_filters, cap=cap,
+                  encoder_dropout=encoder_dropout, dropout=dropout, epochs=epochs,
+                  batch_size=batch_size, learning_rate=learning_rate, time_limit=time_limit,
+                  scale=scale, min_area=min_area, split=dict(split or {}),
+                  definition=definition, seed=seed)
+    rows = []
+    logger, level = _quiet_tensorflow()
+    try:
+        for name, knobs in _progress(runs.items(), total=len(runs), desc="trainings",
+                                     progress=progress):
+            rows.append({"run": name, **_instance_row((x_tr, y_tr), (x_va, y_va), test,
+                                                      {**common, **knobs})})
+    finally:
+        logger.setLevel(level)
+    return pd.DataFrame(rows)
+
+
+def _instance_pair(data, name):
+    """(images, labels) as (N, H, W) float32 and int arrays of one shape."""
+    from ._validate import as_label_stack, as_stack
+
+    if not isinstance(data, (tuple, list)) or len(data) != 2:
+        raise TypeError(f"`{name}` must be an (images, labels) pair, got {describe(data)}")
+    x, _ = as_stack(data[0], f"{name}[0] (images)")
+    y, _ = as_label_stack(data[1], f"{name}[1] (labels)")
+    check_same_shape(x, f"{name}[0] (images)", y, f"{name}[1] (labels)")
+    return x.astype(np.float32, copy=False), y
+
+
+def _instance_test(data):
+    """Test images and labels: a stack pair, or two lists of 2-D arrays."""
+    from .instances import _is_list, _pair_lists
+
+    if isinstance(data, (tuple, list)) and len(data) == 2 and _is_list(data[0]):
+        _pair_lists(data[0], data[1], ("test_data[0] (images)", "test_data[1] (labels)"))
+        return [np.asarray(im, np.float32) for im in data[0]], list(data[1])
+    return _instance_pair(data, "test_data")
+
+
+def _instance_row(train_data, val_data, test, k):
+    """One run of `compare_instances`: build, train, predict, split, score, free."""
+    import gc
+
+    from . import instances, losses, metrics, models
+    from .train import train
+
+    x_tr, y_tr = train_data
+    n = k.get("n_train", len(x_tr))
+    x_tr, y_tr = x_tr[:n], y_tr[:n]
+    kind = k.get("model", "distance")
+    net = dict(depth=k["depth"], base_filters=k["base_filters"],
+               encoder_dropout=k["encoder_dropout"], dropout=k["dropout"])
+    keras.backend.clear_session()
+    keras.utils.set_random_seed(k["seed"])
+    if kind == "distance":
+        model = models.distance_unet((None, None, 1), cap=k["cap"], **net)
+
+        def targets(y):
+            return {"prob": (y > 0)[..., None].astype(np.float32),
+                    "dist": instances.distance_targets(y, cap=k["cap"])[..., None]}
+
+        loss, weights, loss_name = ({"prob": "bce", "dist": "mae"},
+                                    {"prob": 1.0, "dist": 1.0 / k["cap"]}, "bce + mae")
+    else:
+        model = models.unet((None, None, 1), **net)
+        loss_name = k.get("loss", "bce")
+        wm = dict(w0=k.get("w0", 10.0), sigma=k.get("sigma", 5.0),
+                  class_balance=k.get("class_balance", True), separate=k.get("separate", False))
+
+        def targets(y):
+            t = losses.with_weight_maps(y, **wm)
+            return t if loss_name == "weighted_bce" else t[..., :1]
+
+        loss, weights = loss_name, None
+    start = time.perf_counter()
+    history = train(model, (x_tr[..., None], targets(y_tr)),
+                    (val_data[0][..., None], targets(val_data[1])), epochs=k["epochs"],
+                    loss=loss, loss_weights=weights, batch_size=k["batch_size"],
+                    learning_rate=k["learning_rate"], time_limit=k["time_limit"],
+                    seed=k["seed"], verbose=0)
+    seconds = time.perf_counter() - start
+    epochs_run = len(history.history["loss"])
+    x_te, y_te = test
+    if kind == "distance":
+        prob, dist = instances.predict_distance(model, x_te, scale=k["scale"])
+        pred = instances.split_touching(prob, dist, min_area=k["min_area"], **k["split"])
+    else:
+        prob = instances._predict_maps(model, x_te, scale=k["scale"])
+        pred = instances.connected_components(prob, min_area=k["min_area"])
+    scores = metrics.instance_scores(y_te, pred, definition=k["definition"])
+    del model, history, prob, pred
+    keras.backend.clear_session()
+    gc.collect()
+    return {"model": kind, "n_train": n, "loss": loss_name,
+            "epochs": epochs_run, "seconds": round(seconds, 1), **scores}

@@ -15,13 +15,19 @@ a watershed of the mask from those markers splits the touching ones.
 
 Foreground is ``prob >= threshold`` and objects of a mask are 8-connected, as everywhere in
 segkit (docs/architecture.md).
+
+Real images (EMPS in notebook 08) come in different sizes: every function here also takes a
+list of 2-D images and returns a list, prediction pads any size to the network's size
+divisor, and ``scale=`` runs a network at the working scale it was trained at (the maps come
+back at the image's size, distances in its pixels). The distance head and watershed are
+Bellybutton's (Dillavou et al. 2024: a distance "typically" capped at 10 pixels).
 """
 
 import numpy as np
 from scipy import ndimage as ndi
 
 from ._conventions import foreground, label_components
-from ._validate import as_label_stack, as_stack, check_int, check_real
+from ._validate import as_label_stack, as_stack, check_int, check_real, describe
 
 __all__ = ["distance_targets", "predict_distance", "split_touching", "connected_components"]
 
@@ -36,6 +42,94 @@ def _map(x, name):
     """A float map (H, W), (N, H, W) or (N, H, W, 1) as (N, H, W) float32, plus 2-D flag."""
     arr, single = as_stack(x, name)
     return arr.astype(np.float32, copy=False), single
+
+
+def _is_list(x):
+    """Whether `x` is a list (or tuple) of images given as arrays: real data of varying size.
+
+    Nested Python lists of numbers are one array, not a list of images.
+    """
+    return (isinstance(x, (list, tuple)) and len(x) > 0
+            and all(isinstance(item, np.ndarray) for item in x))
+
+
+def _pair_lists(first, second, names):
+    """Two lists of images with the same length and pairwise shapes (errors name both)."""
+    if not _is_list(second) or len(second) != len(first):
+        raise ValueError(f"`{names[0]}` is a list of {len(first)} images, so `{names[1]}` must "
+                         f"be a list of as many arrays, got {describe(second)}"
+                         + (f" of length {len(second)}" if isinstance(second, (list, tuple))
+                            else ""))
+    for i, (a, b) in enumerate(zip(first, second)):
+        if np.shape(a) != np.shape(b):
+            raise ValueError(f"`{names[1]}[{i}]` (shape {np.shape(b)}) must have the same shape "
+                             f"as `{names[0]}[{i}]` (shape {np.shape(a)})")
+
+
+def _pad_to(img, divisor):
+    """Reflect-pad a (H, W) image at its far edges to sides that are multiples of `divisor`."""
+    h, w = img.shape
+    ph, pw = (-h) % divisor, (-w) % divisor
+    if not (ph or pw):
+        return img
+    mode = "reflect" if ph < h and pw < w else "symmetric"
+    return np.pad(img, ((0, ph), (0, pw)), mode=mode)
+
+
+def _check_scale(scale):
+    return check_real(scale, "scale", low=0.0, high=4.0, low_open=True)
+
+
+def _resize(img, shape, *, order=1):
+    """`img` resized to `shape` (bilinear for maps, nearest for labels with ``order=0``)."""
+    from skimage.transform import resize
+
+    if tuple(img.shape) == tuple(shape):
+        return img
+    smaller = shape[0] < img.shape[0] or shape[1] < img.shape[1]
+    out = resize(img, shape, order=order, preserve_range=True, mode="edge",
+                 anti_aliasing=bool(order > 0 and smaller))
+    return out.astype(img.dtype if order == 0 else np.float32)
+
+
+def _working_shape(shape, scale):
+    return tuple(max(1, int(round(side * scale))) for side in shape)
+
+
+def _predict(model, images, *, batch_size, repeat=1, scale=1.0):
+    """Forward passes of `model` on each (H, W) image of `images`, any size.
+
+    Each image is resized by `scale` (the working scale of the model), reflect-padded to
+    a multiple of the model's size divisor (of 64 too when a side exceeds 128), predicted `repeat` times in one go (the copies share batches,
+    so Monte-Carlo dropout draws a different mask for each), and cropped back. Yields, per
+    image, a dict ``{output: (repeat, h, w) float32}`` at the working scale (the key
+    ``None`` for a single-output model).
+    """
+    from .models import size_divisor
+
+    divisor = size_divisor(model)
+    # large images are padded to multiples of 64 (at least): images of many sizes then share
+    # a few input shapes, and the compiled prediction is not traced again for every size
+    bucket = divisor * max(1, 64 // divisor)
+    for img in images:
+        img = _resize(np.asarray(img, np.float32), _working_shape(img.shape, scale))
+        h, w = img.shape
+        x = _pad_to(img, bucket if max(h, w) > 128 else divisor)[None, ..., None]
+        parts = {}
+        for start in range(0, repeat, batch_size):
+            n = min(batch_size, repeat - start)
+            out = model.predict_on_batch(np.repeat(x, n, axis=0))
+            if not isinstance(out, dict):
+                out = {None: out}
+            for k, v in out.items():
+                parts.setdefault(k, []).append(np.asarray(v, np.float32)[:, :h, :w, 0])
+        yield {k: np.concatenate(v) for k, v in parts.items()}
+
+
+def _back(maps, shape, scale, *, distance=False):
+    """A working-scale map brought back to the image's `shape`; distances in its pixels."""
+    out = _resize(maps, shape)
+    return out / np.float32(scale) if distance and scale != 1 else out
 
 
 # ----------------------------------------------------------------------------- targets
@@ -56,6 +150,7 @@ def distance_targets(labels, *, cap=10):
     -------
     float32 ndarray
         Same shape as `labels` without a channel axis: ``(H, W)`` or ``(N, H, W)``; 0 outside.
+        A list of label images (real data of varying size) gives a list.
 
     Examples
     --------
@@ -66,8 +161,11 @@ def distance_targets(labels, *, cap=10):
     >>> distance_targets(lab, cap=2)[3].tolist()
     [0.0, 1.0, 2.0, 2.0, 2.0, 1.0, 0.0]
     """
-    lab, flat = _labels(labels)
     cap = check_real(cap, "cap", low=0.0, low_open=True)
+    if _is_list(labels):
+        return [distance_targets(_one(lab, f"labels[{i}]", _labels), cap=cap)
+                for i, lab in enumerate(labels)]
+    lab, flat = _labels(labels)
     out = np.zeros(lab.shape, np.float32)
     for i, li in enumerate(lab):
         for j, sl in enumerate(ndi.find_objects(li), start=1):
@@ -83,20 +181,28 @@ def distance_targets(labels, *, cap=10):
 
 
 # ----------------------------------------------------------------------------- prediction
-def predict_distance(model, images, *, batch_size=8):
+def predict_distance(model, images, *, batch_size=8, scale=1.0):
     """Both maps of a two-headed model (`segkit.models.distance_unet`) for normalised images.
+
+    Images of any size are reflect-padded to the model's size divisor and cropped back, so
+    real images whose sides are not multiples of ``2 ** depth`` need no manual padding.
 
     Parameters
     ----------
     model : keras.Model
         Outputs a dict with ``"prob"`` and ``"dist"``.
-    images : (H, W), (N, H, W) or (N, H, W, 1) float ndarray
-        Normalised images whose sides the model accepts.
+    images : (H, W), (N, H, W) or (N, H, W, 1) float ndarray, or a list of (H, W) arrays
+        Normalised images; a list for images of different sizes (predicted one by one).
     batch_size : int
+    scale : float
+        The working scale of the model: each image is resized by this factor before the
+        network sees it (e.g. 0.5 for a model trained on images shrunk by half), and both maps
+        are resized back to the image's size, the distance converted to the image's pixels.
 
     Returns
     -------
-    prob, dist : (N, H, W) float32 ndarrays (``(H, W)`` for a 2-D image)
+    prob, dist : (N, H, W) float32 ndarrays
+        ``(H, W)`` for a 2-D image; lists of (H, W) arrays for a list.
 
     Examples
     --------
@@ -105,12 +211,73 @@ def predict_distance(model, images, *, batch_size=8):
     >>> prob, dist = predict_distance(model, np.zeros((16, 16), np.float32))
     >>> prob.shape, bool(0 <= dist.min() and dist.max() <= 10)
     ((16, 16), True)
+    >>> probs, dists = predict_distance(model, [np.zeros((16, 18)), np.zeros((15, 9))],
+    ...                                 scale=0.5)
+    >>> [p.shape for p in probs], bool(max(d.max() for d in dists) <= 20)
+    ([(16, 18), (15, 9)], True)
     """
     batch_size = check_int(batch_size, "batch_size", minimum=1)
+    scale = _check_scale(scale)
+    if _is_list(images) or scale != 1:
+        listed = _is_list(images)
+        if listed:
+            imgs = [_one(im, f"images[{i}]", _map) for i, im in enumerate(images)]
+        else:
+            x, flat = _map(images, "images")
+            imgs = list(x)
+        probs, dists = [], []
+        for img, out in zip(imgs, _predict(model, imgs, batch_size=1, scale=scale)):
+            probs.append(_back(out["prob"][0], img.shape, scale))
+            dists.append(_back(out["dist"][0], img.shape, scale, distance=True))
+        if listed:
+            return probs, dists
+        return (probs[0], dists[0]) if flat else (np.stack(probs), np.stack(dists))
     x, flat = _map(images, "images")
-    out = model.predict(x[..., None], batch_size=batch_size, verbose=0)
-    prob, dist = np.asarray(out["prob"])[..., 0], np.asarray(out["dist"])[..., 0]
+    out = _predict_stack(model, x, batch_size=batch_size)
+    prob, dist = out["prob"], out["dist"]
     return (prob[0], dist[0]) if flat else (prob, dist)
+
+
+def _one(x, name, reader):
+    """One 2-D image of a list, read by `_map` or `_labels`; a stack there is an error."""
+    arr, single = reader(x, name)
+    if not single:
+        raise ValueError(f"`{name}` must be one 2-D image (H, W) in a list of images, got "
+                         f"{describe(np.asarray(x))}")
+    return arr[0]
+
+
+def _predict_maps(model, images, *, batch_size=8, scale=1.0):
+    """The probability map of a single-output model for a stack or a list of images."""
+    if _is_list(images) or scale != 1:
+        listed = _is_list(images)
+        imgs = ([_one(im, f"images[{i}]", _map) for i, im in enumerate(images)] if listed
+                else list(_map(images, "images")[0]))
+        maps = [_back(out[None][0], img.shape, scale)
+                for img, out in zip(imgs, _predict(model, imgs, batch_size=1, scale=scale))]
+        if listed:
+            return maps
+        x, flat = _map(images, "images")
+        return maps[0] if flat else np.stack(maps)
+    x, flat = _map(images, "images")
+    prob = _predict_stack(model, x, batch_size=batch_size)[None]
+    return prob[0] if flat else prob
+
+
+def _predict_stack(model, x, *, batch_size):
+    """``model.predict`` on an (N, H, W) stack of any size: padded, predicted, cropped."""
+    from .models import size_divisor
+
+    divisor = size_divisor(model)
+    n, h, w = x.shape
+    ph, pw = (-h) % divisor, (-w) % divisor
+    if ph or pw:
+        mode = "reflect" if ph < h and pw < w else "symmetric"
+        x = np.pad(x, ((0, 0), (0, ph), (0, pw)), mode=mode)
+    out = model.predict(x[..., None], batch_size=batch_size, verbose=0)
+    if not isinstance(out, dict):
+        out = {None: out}
+    return {k: np.asarray(v, np.float32)[:, :h, :w, 0] for k, v in out.items()}
 
 
 # ----------------------------------------------------------------------------- splitting
@@ -126,7 +293,7 @@ def _relabel_small(lab, min_area):
 
 
 def split_touching(prob, dist, *, threshold=0.5, min_distance=3, h=1.0, sigma=1.0,
-                   min_area=0):
+                   min_area=0, keep_unmarked=False):
     """Instances from an inside probability and a distance map: markers, then watershed.
 
     1. Inside mask: ``prob >= threshold``.
@@ -136,7 +303,8 @@ def split_touching(prob, dist, *, threshold=0.5, min_distance=3, h=1.0, sigma=1.
        one maximum); markers closer than `min_distance` pixels are merged (each is dilated
        by a disk of radius ``min_distance // 2`` before labelling).
     3. Watershed of the negated distance from the markers, restricted to the mask
-       (``skimage.segmentation.watershed``); mask blobs without a marker are dropped.
+       (``skimage.segmentation.watershed``); mask blobs without a marker are dropped, or
+       kept as one object each with `keep_unmarked`.
     4. Objects smaller than `min_area` pixels are removed; labels are renumbered 1..K.
 
     Parameters
@@ -154,11 +322,16 @@ def split_touching(prob, dist, *, threshold=0.5, min_distance=3, h=1.0, sigma=1.
     sigma : float
         Smoothing of the distance map before the maxima are found (0: none).
     min_area : int
+    keep_unmarked : bool
+        Keep each blob of the mask that holds no marker as one object. A particle whose
+        distance peak is lower than `h` (smaller than `h` pixels in radius) has no marker;
+        raising `h` against over-splitting large particles then loses small ones unless
+        they are kept (notebook 08, EMPS).
 
     Returns
     -------
     int32 ndarray
-        Labels, ``(H, W)`` or ``(N, H, W)``; each slice numbered 1..K.
+        Labels, ``(H, W)`` or ``(N, H, W)``; each slice numbered 1..K. A list for lists.
 
     Examples
     --------
@@ -167,10 +340,19 @@ def split_touching(prob, dist, *, threshold=0.5, min_distance=3, h=1.0, sigma=1.
     >>> out = split_touching(lab > 0, distance_targets(lab), sigma=0)
     >>> int(out.max()), int(connected_components(lab > 0).max())
     (2, 1)
+    >>> lab[0, 18] = 3  # a one-pixel particle: its distance peak (1) is below h=2
+    >>> [int(split_touching(lab > 0, distance_targets(lab), sigma=0, h=2, keep_unmarked=k)
+    ...      .max()) for k in (False, True)]
+    [2, 3]
     """
     from skimage.morphology import disk, h_maxima
     from skimage.segmentation import watershed
 
+    if _is_list(prob):
+        _pair_lists(prob, dist, ("prob", "dist"))
+        return [split_touching(p, d, threshold=threshold, min_distance=min_distance, h=h,
+                               sigma=sigma, min_area=min_area, keep_unmarked=keep_unmarked)
+                for p, d in zip(prob, dist)]
     p, flat = _map(prob, "prob")
     d, _ = _map(dist, "dist")
     if d.shape != p.shape:
@@ -194,6 +376,9 @@ def split_touching(prob, dist, *, threshold=0.5, min_distance=3, h=1.0, sigma=1.
             peaks = ndi.binary_dilation(peaks, disk(min_distance // 2)) & mask
         markers = label_components(peaks)
         lab = watershed(-di, markers, mask=mask)
+        if keep_unmarked:
+            rest = label_components(mask & (lab == 0))
+            lab = np.where(rest > 0, rest + lab.max(), lab)
         out[i] = _relabel_small(lab, min_area)
     return out[0] if flat else out
 
@@ -220,6 +405,8 @@ def connected_components(prob, *, threshold=0.5, min_area=0):
     >>> connected_components(np.array([[1, 1, 0, 1]])).tolist()
     [[1, 1, 0, 2]]
     """
+    if _is_list(prob):
+        return [connected_components(p, threshold=threshold, min_area=min_area) for p in prob]
     p, flat = _map(prob, "prob")
     threshold = check_real(threshold, "threshold", low=0.0, high=1.0)
     min_area = check_int(min_area, "min_area", minimum=0)

@@ -27,15 +27,40 @@ def _labels(x, name="labels"):
     return arr, not single
 
 
+def _is_list(x):
+    from .instances import _is_list as is_list
+
+    return is_list(x)
+
+
+def _one_label(x, i, name="labels"):
+    arr, stack = _labels(x, f"{name}[{i}]")
+    if stack:
+        raise ValueError(f"`{name}[{i}]` must be one 2-D label image in a list, got an array "
+                         f"of shape {np.shape(x)}")
+    return arr[0]
+
+
+def _list_like(other, labels, name):
+    """`other` as a list paired with the list `labels` (None stays a list of None)."""
+    if other is None:
+        return [None] * len(labels)
+    if not _is_list(other) or len(other) != len(labels):
+        raise ValueError(f"`labels` is a list of {len(labels)} images, so `{name}` must be a "
+                         f"list of as many, got {type(other).__name__}")
+    return list(other)
+
+
 # ----------------------------------------------------------------------------- the table
 def object_table(labels, image=None, *, pixel_size=1.0, min_area=0, exclude_border=True):
     """One row per object: size, shape and intensity statistics.
 
     Parameters
     ----------
-    labels : (H, W), (N, H, W) or (N, H, W, 1) int ndarray
-        0 background, 1..K objects; in a stack each slice is measured on its own.
-    image : ndarray of the same shape, optional
+    labels : (H, W), (N, H, W) or (N, H, W, 1) int ndarray, or a list of (H, W) ones
+        0 background, 1..K objects; in a stack each slice is measured on its own, and so is
+        each image of a list (real images of different sizes).
+    image : ndarray of the same shape (a list for a list), optional
         Grey values for the intensity columns (left out when None).
     pixel_size : float
         Side of one pixel in physical units (e.g. nm). Lengths are multiplied by it, areas by
@@ -49,7 +74,8 @@ def object_table(labels, image=None, *, pixel_size=1.0, min_area=0, exclude_bord
     Returns
     -------
     pandas.DataFrame
-        One row per kept object; columns ``slice`` (stack index, 0 for a 2-D image), ``label``, ``centroid_y``, ``centroid_x``,
+        One row per kept object; columns ``slice`` (stack or list index, 0 for a 2-D image),
+        ``label``, ``centroid_y``, ``centroid_x``,
         ``area``, ``equivalent_diameter`` (of the circle of equal area), ``perimeter``
         (scikit-image's 4-connected estimate), ``major_axis``, ``minor_axis`` (of the ellipse
         with the same second moments), ``aspect_ratio`` (major / minor; inf for a one-pixel-wide
@@ -75,6 +101,12 @@ def object_table(labels, image=None, *, pixel_size=1.0, min_area=0, exclude_bord
     from skimage.morphology import skeletonize
     from skimage.segmentation import clear_border
 
+    if _is_list(labels):
+        images = _list_like(image, labels, "image")
+        tables = [object_table(_one_label(lab, i), im, pixel_size=pixel_size,
+                               min_area=min_area, exclude_border=exclude_border).assign(slice=i)
+                  for i, (lab, im) in enumerate(zip(labels, images))]
+        return pd.concat(tables, ignore_index=True)
     lab, stack = _labels(labels)
     p = check_real(pixel_size, "pixel_size", low=0.0, low_open=True)
     min_area = check_int(min_area, "min_area", minimum=0)
@@ -240,7 +272,8 @@ def rdf(labels, *, r_max=None, bins=20, pixel_size=1.0):
 
     Parameters
     ----------
-    labels : (H, W) or (N, H, W) int ndarray
+    labels : (H, W) or (N, H, W) int ndarray, or a list of (H, W) ones
+        In a list (images of different sizes) each image's pairs are weighted by its area.
     r_max : float, optional
         Largest distance, in physical units.
     bins : int
@@ -261,49 +294,75 @@ def rdf(labels, *, r_max=None, bins=20, pixel_size=1.0):
     >>> r.tolist(), bool(g[2] > 0), float(g[0])
     ([2.5, 7.5, 12.5, 17.5], True, 0.0)
     """
-    lab, _ = _labels(labels)
     p = check_real(pixel_size, "pixel_size", low=0.0, low_open=True)
     bins = check_int(bins, "bins", minimum=1)
-    h, w = lab.shape[1] * p, lab.shape[2] * p
+    if _is_list(labels):
+        planes = [_one_label(lab, i)[None] for i, lab in enumerate(labels)]
+    else:
+        lab, _ = _labels(labels)
+        planes = [lab]
+    shortest = min(min(pl.shape[1:]) for pl in planes) * p
     if r_max is None:
-        r_max = min(h, w) / 4
+        r_max = shortest / 4
     r_max = float(r_max)
-    if not np.isfinite(r_max) or r_max <= 0 or r_max >= min(h, w):
-        raise ValueError(f"`r_max` must be > 0 and below the shorter image side {min(h, w)}, "
+    if not np.isfinite(r_max) or r_max <= 0 or r_max >= shortest:
+        raise ValueError(f"`r_max` must be > 0 and below the shorter image side {shortest}, "
                          f"got {r_max!r}")
     edges = np.linspace(0.0, r_max, bins + 1)
-    num = np.zeros(bins)
+    num = np.zeros(bins)  # pair counts, each weighted by its edge correction and image area
     pairs = 0.0
-    for c in _centroids(lab, pixel_size=p):
-        n = c.shape[0]
-        if n < 2:
-            continue
-        d = c[:, None, :] - c[None, :, :]
-        dy, dx = np.abs(d[..., 0]), np.abs(d[..., 1])
-        r = np.hypot(dy, dx)
-        off = ~np.eye(n, dtype=bool) & (r < r_max)
-        weight = (h * w) / ((h - dy[off]) * (w - dx[off]))
-        num += np.histogram(r[off], bins=edges, weights=weight)[0]
-        pairs += n * (n - 1)
+    for plane in planes:
+        h, w = plane.shape[1] * p, plane.shape[2] * p
+        for c in _centroids(plane, pixel_size=p):
+            n = c.shape[0]
+            if n < 2:
+                continue
+            d = c[:, None, :] - c[None, :, :]
+            dy, dx = np.abs(d[..., 0]), np.abs(d[..., 1])
+            r = np.hypot(dy, dx)
+            off = ~np.eye(n, dtype=bool) & (r < r_max)
+            weight = (h * w) / ((h - dy[off]) * (w - dx[off]))
+            num += np.histogram(r[off], bins=edges, weights=weight)[0] * (h * w)
+            pairs += n * (n - 1)
     shell = np.pi * (edges[1:] ** 2 - edges[:-1] ** 2)
     centres = (edges[:-1] + edges[1:]) / 2
     if pairs == 0:
         return centres, np.full(bins, np.nan)
-    return centres, num * (h * w) / (pairs * shell)
+    return centres, num / (pairs * shell)
 
 
 # ----------------------------------------------------------------------------- comparison
 def compare_distributions(true_labels, pred_labels, *, pixel_size=1.0, min_area=0,
-                          exclude_border=True, bins=20, r_max=None, rdf_bins=20):
+                          exclude_border=True, bins=20, r_max=None, rdf_bins=20,
+                          per_image=False):
     """How far the predicted particle statistics are from the true ones.
+
+    BPartIS's evaluation of its particle statistics (Yildirim & Cole 2021, "Quantitative
+    Evaluation"): cosine distances of the size and aspect-ratio histograms and the RMSE of
+    the radial distribution functions, per test image, averaged over the images that hold
+    enough particles (they used the 32 test images with at least 30). ``per_image=True``
+    gives those per-image rows.
+
+    Parameters
+    ----------
+    true_labels, pred_labels : (H, W) or (N, H, W) int ndarrays, or lists of (H, W) ones
+    pixel_size, min_area, exclude_border
+        As in `object_table`.
+    bins : int
+        Of the histograms.
+    r_max, rdf_bins
+        Of `rdf`.
+    per_image : bool
+        One comparison per image (slice or list entry) instead of one for all of them.
 
     Returns
     -------
-    dict
+    dict, or pandas.DataFrame with ``per_image``
         ``area_distance``, ``diameter_distance``, ``aspect_distance``: cosine distances of the
         histograms on common edges (`histogram_pair`, `cosine_distance`), 0 identical shape;
         ``rdf_rmse``: root-mean-square difference of the two g(r) curves over the bins where
-        both are defined; ``n_true``, ``n_pred``: objects measured.
+        both are defined; ``n_true``, ``n_pred``: objects measured. The DataFrame has one
+        row per image, with its index in ``image``.
 
     Examples
     --------
@@ -312,21 +371,47 @@ def compare_distributions(true_labels, pred_labels, *, pixel_size=1.0, min_area=
     >>> d = compare_distributions(lab, lab, bins=5, r_max=10, rdf_bins=2)
     >>> d["area_distance"], d["n_true"]
     (0.0, 2)
+    >>> compare_distributions([lab, lab[:35]], [lab, lab[:35]], bins=5, r_max=10, rdf_bins=2,
+    ...                       per_image=True)["n_true"].tolist()
+    [2, 2]
     """
+    kw = dict(pixel_size=pixel_size, min_area=min_area, exclude_border=exclude_border,
+              bins=bins, r_max=r_max, rdf_bins=rdf_bins)
+    listed = _is_list(true_labels)
+    if listed:
+        pred = _list_like(pred_labels, true_labels, "pred_labels")
+        pairs = [(_one_label(t, i, "true_labels"), _one_label(p, i, "pred_labels"))
+                 for i, (t, p) in enumerate(zip(true_labels, pred))]
+    else:
+        tl, single = _labels(true_labels, "true_labels")
+        pl, _ = _labels(pred_labels, "pred_labels")
+        if tl.shape != pl.shape:
+            raise ValueError(f"`pred_labels` (shape {np.shape(pred_labels)}) must have the same "
+                             f"shape as `true_labels` (shape {np.shape(true_labels)})")
+        pairs = list(zip(tl, pl))
+    if per_image:
+        import pandas as pd
+
+        return pd.DataFrame([{"image": i, **_compare(t, p, **kw)}
+                             for i, (t, p) in enumerate(pairs)])
+    if listed:
+        return _compare([t for t, _ in pairs], [p for _, p in pairs], **kw)
+    return _compare(np.stack([t for t, _ in pairs]), np.stack([p for _, p in pairs]), **kw)
+
+
+def _compare(true_labels, pred_labels, *, pixel_size, min_area, exclude_border, bins, r_max,
+             rdf_bins):
     kw = dict(pixel_size=pixel_size, min_area=min_area, exclude_border=exclude_border)
     tt = object_table(true_labels, **kw)
     tp = object_table(pred_labels, **kw)
-    tl, _ = _labels(true_labels, "true_labels")
-    pl, _ = _labels(pred_labels, "pred_labels")
-    if tl.shape != pl.shape:
-        raise ValueError(f"`pred_labels` (shape {np.shape(pred_labels)}) must have the same "
-                         f"shape as `true_labels` (shape {np.shape(true_labels)})")
+    if _is_list(true_labels) and len(true_labels) == 1:
+        true_labels, pred_labels = true_labels[0], pred_labels[0]
     out = {}
     for key, col in (("area_distance", "area"), ("diameter_distance", "equivalent_diameter"),
                      ("aspect_distance", "aspect_ratio")):
         out[key] = cosine_distance(*histogram_pair(tt[col], tp[col], bins=bins)[:2])
-    _, g_t = rdf(tl, r_max=r_max, bins=rdf_bins, pixel_size=pixel_size)
-    _, g_p = rdf(pl, r_max=r_max, bins=rdf_bins, pixel_size=pixel_size)
+    _, g_t = rdf(true_labels, r_max=r_max, bins=rdf_bins, pixel_size=pixel_size)
+    _, g_p = rdf(pred_labels, r_max=r_max, bins=rdf_bins, pixel_size=pixel_size)
     ok = np.isfinite(g_t) & np.isfinite(g_p)
     out["rdf_rmse"] = float(np.sqrt(np.mean((g_t[ok] - g_p[ok]) ** 2))) if ok.any() else np.nan
     out["n_true"] = int(tt["area"].size)

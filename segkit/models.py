@@ -318,10 +318,25 @@ def _check_kernel(kernel_size):
     return k
 
 
-def _dropout(x, rate, mc_dropout, name):
+def _dropout(x, rate, mc_dropout, name, *, spatial=False):
     if rate <= 0:
         return x
-    return MCDropout(rate, always_on=mc_dropout, name=name)(x)
+    # spatial: one draw per feature map (channel), like torch's Dropout2d / SpatialDropout2D
+    noise_shape = (None, 1, 1, None) if spatial else None
+    return MCDropout(rate, always_on=mc_dropout, noise_shape=noise_shape, name=name)(x)
+
+
+def _check_encoder_dropout(encoder_dropout):
+    """``None`` or a pair of rates in [0, 1): (encoder levels, bottleneck)."""
+    if encoder_dropout is None:
+        return None
+    try:
+        shallow, deep = encoder_dropout
+    except (TypeError, ValueError):
+        raise ValueError(f"`encoder_dropout` must be None or a pair of rates (encoder levels, "
+                         f"bottleneck), e.g. (0.03, 0.3), got {encoder_dropout!r}") from None
+    return tuple(check_real(r, "encoder_dropout", low=0.0, high=1.0, high_open=True)
+                 for r in (shallow, deep))
 
 
 def _head(x, n_classes):
@@ -332,7 +347,8 @@ def _head(x, n_classes):
 
 # ----------------------------------------------------------------------------- networks
 def unet(input_shape=(None, None, 1), *, depth=4, base_filters=16, batch_norm=True,
-         dropout=0.0, n_classes=1, mc_dropout=False, kernel_size=3, name="unet"):
+         dropout=0.0, n_classes=1, mc_dropout=False, encoder_dropout=None, kernel_size=3,
+         name="unet"):
     """U-Net (Ronneberger et al. 2015): a contracting path, an expanding path, skip connections.
 
     Each level is two 3x3 convolutions (+ batch normalisation) and ReLU; the encoder halves
@@ -361,6 +377,12 @@ def unet(input_shape=(None, None, 1), *, depth=4, base_filters=16, batch_norm=Tr
         Side of the convolution kernels (odd). Two stacked 3x3 convolutions see a 5x5
         neighbourhood (an "effective 5x5" filter) with fewer weights than one 5x5; 5 gives
         Malec's "true 5x5" row (notebook 05's study).
+    encoder_dropout : (float, float), optional
+        Spatial dropout (whole feature maps dropped, ``noise_shape=(None, 1, 1, None)``) in
+        the encoder: the first rate after each encoder level, the second after the
+        bottleneck. BPartIS (Yildirim & Cole 2021; its code, ``bpartis/models.py``) puts
+        ``Dropout2d`` 0.03 in its shallower and 0.3 in its deeper encoder blocks and none in
+        the decoders: ``encoder_dropout=(0.03, 0.3), dropout=0.0``. Introduced in notebook 08.
     name : str
 
     Returns
@@ -379,20 +401,29 @@ def unet(input_shape=(None, None, 1), *, depth=4, base_filters=16, batch_norm=Tr
     >>> model = unet((32, 32, 1), depth=2, base_filters=4)
     >>> model.output_shape
     (None, 32, 32, 1)
+    >>> bpartis_like = unet((32, 32, 1), depth=2, base_filters=4, encoder_dropout=(0.03, 0.3))
+    >>> [(l.name, l.rate) for l in bpartis_like.layers if isinstance(l, MCDropout)]
+    [('enc0_dropout', 0.03), ('enc1_dropout', 0.03), ('bottleneck_spatial_dropout', 0.3)]
     """
     input_shape, depth, base_filters, dropout, n_classes = _check_common(
         input_shape, depth, base_filters, dropout, n_classes)
     k = _check_kernel(kernel_size)
+    enc_rates = _check_encoder_dropout(encoder_dropout)
     inputs = keras.Input(input_shape, name="image")
     # contracting path: each level two convolutions, then halve the image, double the filters
     x, skips = inputs, []
     for level in range(depth):
         x = _conv_block(x, base_filters * 2 ** level, convs=2, batch_norm=batch_norm,
+        x = _conv_block(x, base_filters * 2 ** level, convs=2, batch_norm=batch_norm,
                         kernel_size=k, name=f"enc{level}")
+        if enc_rates:
+            x = _dropout(x, enc_rates[0], mc_dropout, f"enc{level}_dropout", spatial=True)
         skips.append(x)  # kept for the skip connection of this level
         x = layers.MaxPooling2D(2, name=f"pool{level}")(x)
     x = _conv_block(x, base_filters * 2 ** depth, convs=2, batch_norm=batch_norm,
                     kernel_size=k, name="bottleneck")
+    if enc_rates:
+        x = _dropout(x, enc_rates[1], mc_dropout, "bottleneck_spatial_dropout", spatial=True)
     x = _dropout(x, dropout, mc_dropout, "bottleneck_dropout")
     # expanding path: double the image, join the encoder's features of the same level
     for level in reversed(range(depth)):
@@ -465,7 +496,7 @@ def distance_unet(input_shape=(None, None, 1), *, cap=10, name="distance_unet", 
     """A U-Net with two heads: inside probability and capped distance to the nearest edge.
 
     The body is `segkit.models.unet` (same keyword arguments: `depth`, `base_filters`,
-    `batch_norm`, `dropout`, `mc_dropout`); its single-channel head is replaced by two 1x1
+    `batch_norm`, `dropout`, `mc_dropout`, `encoder_dropout`); its single-channel head is replaced by two 1x1
     convolutions on the last decoder features.
 
     Parameters

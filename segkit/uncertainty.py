@@ -11,6 +11,11 @@ foreground probabilities ``p_t`` of a pixel (Gal and Ghahramani 2016; Kendall an
 - expected entropy ``mean_t H[p_t]`` (aleatoric: what every sample is unsure of);
 - mutual information ``H[p] - mean_t H[p_t]`` (epistemic: the samples disagree), >= 0 by
   the concavity of H, exactly 0 when every sample is the same.
+
+Object by object, as BPartIS does it (Yildirim & Cole 2021): `filter_uncertain` removes the
+objects whose mean mutual information is above a threshold t_u, `filter_sweep` scores every
+threshold of a grid (their Fig. 6), and `uncertainty_by_match` checks the premise (are the
+false detections the uncertain ones?). Stacks, and lists of images of different sizes.
 """
 
 import numpy as np
@@ -19,8 +24,7 @@ from scipy import ndimage as ndi
 from ._validate import (as_array, as_stack, check_choice, check_finite, check_int,
                         check_numeric, check_real, describe)
 
-__all__ = ["mc_predict", "object_uncertainty", "uncertainty_by_match", "filter_uncertain",
-           "sweep_thresholds", "filter_sweep"]
+__all__ = ["mc_predict", "uncertainty_by_match", "filter_uncertain", "filter_sweep"]
 
 EPS = 1e-7  # probabilities are clipped to [EPS, 1 - EPS] before logarithms
 
@@ -115,8 +119,13 @@ def _mc_model(model):
         )
 
     def always_on(layer):
-        if isinstance(layer, keras.layers.Dropout) and not isinstance(layer, MCDropout):
-            return MCDropout(layer.rate, always_on=True, noise_shape=layer.noise_shape,
+        # every dropout layer, segkit's MCDropout built with always_on=False included
+        if isinstance(layer, keras.layers.Dropout):
+            noise_shape = layer.noise_shape
+            if isinstance(layer, keras.layers.SpatialDropout2D):  # its noise shape is implicit
+                channels_last = getattr(layer, "data_format", "channels_last") == "channels_last"
+                noise_shape = (None, 1, 1, None) if channels_last else (None, None, 1, 1)
+            return MCDropout(layer.rate, always_on=True, noise_shape=noise_shape,
                              seed=layer.seed, name=layer.name)
         return layer.__class__.from_config(layer.get_config())
 
@@ -133,34 +142,51 @@ def _mc_model(model):
     return copy
 
 
-def mc_predict(model, x, *, samples=20, batch_size=8, output="prob", progress=True):
+def mc_predict(model, x, *, samples=20, batch_size=8, output="prob", scale=1.0, maps=None,
+               progress=True):
     """Predict `samples` times with dropout on, and summarise the samples.
+
+    The same trained weights give both of BPartIS's predictions (Yildirim & Cole 2021,
+    Table 1): one ordinary pass (``model.predict``, dropout off: "discriminative") and the
+    mean of `samples` passes with dropout on ("Bayesian"; their code's default is 50).
 
     Parameters
     ----------
     model : keras.Model
         With dropout: either built with ``mc_dropout=True`` (segkit's models), or any
-        functional Keras model with ordinary ``keras.layers.Dropout`` layers (a learner's own
+        functional Keras model with dropout layers (``keras.layers.Dropout``,
+        ``SpatialDropout2D``, a segkit model built with ``mc_dropout=False``, a learner's own
         model), which is then copied once with those layers kept on at prediction while
         batch normalisation stays in inference mode. One sigmoid output, or a dict of
         outputs (e.g. `segkit.models.distance_unet`) of which `output` is used.
-    x : (H, W), (N, H, W) or (N, H, W, 1) float ndarray
-        Normalised images.
+    x : (H, W), (N, H, W) or (N, H, W, 1) float ndarray, or a list of (H, W) arrays
+        Normalised images, of any size (each is reflect-padded to the model's size divisor
+        and cropped back); a list for images of different sizes.
     samples : int
         T >= 2 forward passes; tens are usual (the maps get smoother with more).
     batch_size : int
+        Copies of one image per forward pass (the T copies of an image share batches, each
+        with its own dropout draw).
     output : str
         Which output of a multi-output model holds the probability.
+    scale : float
+        The working scale of the model (as in `segkit.instances.predict_distance`): images
+        are resized by it, the maps computed there and resized back to the image's size
+        (``"dist_mean"`` in the image's pixels).
+    maps : sequence of str, optional
+        Return only these maps (e.g. ``("mean", "dist_mean", "mutual_info")``) to save
+        memory on many large images; default all.
     progress : bool
-        Show a progress bar over the samples.
+        Show a progress bar over the images.
 
     Returns
     -------
     dict of str to ndarray
         ``mean``, ``std``, ``entropy``, ``expected_entropy``, ``mutual_info``, each
-        ``(N, H, W)`` (``(H, W)`` for a 2-D image), and ``samples`` (the number T). For a
-        dict-output model, the mean over the samples of each other output too, as
-        ``"<name>_mean"`` (``"dist_mean"`` for a `segkit.models.distance_unet`).
+        ``(N, H, W)`` (``(H, W)`` for a 2-D image; a list of (H, W) arrays for a list), and
+        ``samples`` (the number T). For a dict-output model, the mean over the samples of
+        each other output too, as ``"<name>_mean"`` (``"dist_mean"`` for a
+        `segkit.models.distance_unet`).
 
     Raises
     ------
@@ -170,7 +196,7 @@ def mc_predict(model, x, *, samples=20, batch_size=8, output="prob", progress=Tr
     Examples
     --------
     >>> import keras
-    >>> inputs = keras.Input((8, 8, 1))
+    >>> inputs = keras.Input((None, None, 1))
     >>> h = keras.layers.Conv2D(4, 3, padding="same", activation="relu")(inputs)
     >>> h = keras.layers.BatchNormalization()(h)
     >>> h = keras.layers.Dropout(0.5)(h)
@@ -178,33 +204,59 @@ def mc_predict(model, x, *, samples=20, batch_size=8, output="prob", progress=Tr
     >>> st = mc_predict(own, np.ones((8, 8), np.float32), samples=4, progress=False)
     >>> st["mean"].shape, st["samples"], bool(st["std"].max() > 0)
     ((8, 8), 4, True)
+    >>> st = mc_predict(own, [np.ones((8, 8)), np.ones((5, 7))], samples=4, progress=False)
+    >>> [m.shape for m in st["mutual_info"]]
+    [(8, 8), (5, 7)]
     """
     from tqdm.auto import tqdm
 
+    from .instances import _back, _check_scale, _is_list, _one, _predict
+
     samples = check_int(samples, "samples", minimum=2)
     batch_size = check_int(batch_size, "batch_size", minimum=1)
-    arr, flat = as_stack(x, "x")
+    scale = _check_scale(scale)
+    if maps is not None:
+        if isinstance(maps, str) or not all(isinstance(m, str) for m in maps) or not maps:
+            raise TypeError(f"`maps` must be a sequence of map names, e.g. ('mean', "
+                            f"'mutual_info'), got {maps!r}")
+    as_list = _is_list(x)
+    if as_list:
+        images = [_one(im, f"x[{i}]", _float_stack) for i, im in enumerate(x)]
+        flat = False
+    else:
+        arr, flat = _float_stack(x, "x")
+        images = list(arr)
     model = _mc_model(model)
-    xb = arr[..., None].astype(np.float32)
-    draws, others = [], {}
-    for _ in tqdm(range(samples), desc="Monte-Carlo samples", disable=not progress,
-                  leave=False):
-        out = model.predict(xb, batch_size=batch_size, verbose=0)
-        if isinstance(out, dict):
-            if output not in out:
-                raise ValueError(f"`output` must name one of the model's outputs "
-                                 f"{sorted(out)}, got {output!r}")
-            for k, v in out.items():
-                if k != output:
-                    others[k] = others.get(k, 0) + np.asarray(v, np.float64)[..., 0] / samples
-            out = out[output]
-        draws.append(np.asarray(out)[..., 0])
-    stats = _mc_statistics(np.stack(draws))
-    stats.update({f"{k}_mean": v.astype(np.float32) for k, v in others.items()})
-    if flat:
-        stats = {k: v[0] for k, v in stats.items()}
-    stats["samples"] = samples
-    return stats
+    per_image = []
+    passes = _predict(model, images, batch_size=batch_size, repeat=samples, scale=scale)
+    for img, out in tqdm(zip(images, passes), total=len(images), desc="Monte-Carlo samples",
+                         disable=not progress, leave=False):
+        keys = [k for k in out if k is not None]
+        if keys and output not in out:
+            raise ValueError(f"`output` must name one of the model's outputs {sorted(keys)}, "
+                             f"got {output!r}")
+        draws = out[output if keys else None]
+        stats = _mc_statistics(draws)
+        stats.update({f"{k}_mean": v.mean(axis=0, dtype=np.float64).astype(np.float32)
+                      for k, v in out.items() if k is not None and k != output})
+        if maps is not None:
+            unknown = sorted(set(maps) - set(stats))
+            if unknown:
+                raise ValueError(f"`maps` {unknown} are not maps of this model; there are "
+                                 f"{sorted(stats)}")
+            stats = {k: stats[k] for k in maps}
+        per_image.append({k: _back(v, img.shape, scale, distance=k == "dist_mean")
+                          for k, v in stats.items()})
+    result = {k: [st[k] for st in per_image] for k in per_image[0]}
+    if not as_list:
+        result = {k: v[0] if flat else np.stack(v) for k, v in result.items()}
+    result["samples"] = samples
+    return result
+
+
+def _float_stack(x, name):
+    arr, single = as_stack(x, name)
+    return arr.astype(np.float32, copy=False), single
 
 
 def _pair(labels, unc):
@@ -221,11 +273,30 @@ def _pair(labels, unc):
     return lab, u
 
 
-def object_uncertainty(labels, uncertainty):
-    """Mean of a per-pixel uncertainty map over each object.
+def _pairs(labels, uncertainty):
+    """Label images and their uncertainty maps as a list of 2-D pairs, and the layout
+    (``"list"``, ``"stack"`` or ``"image"``) to give results back in."""
+    from .instances import _is_list, _pair_lists
 
-    In a stack (N, H, W), label values are taken as they are: number the objects of
-    different slices differently, or call it once per slice.
+    if _is_list(labels):
+        _pair_lists(labels, uncertainty, ("labels", "uncertainty"))
+        pairs = [_pair(lab, u) for lab, u in zip(labels, uncertainty)]
+        for i, (lab, _) in enumerate(pairs):
+            if lab.ndim != 2:
+                raise ValueError(f"`labels[{i}]` must be one 2-D label image in a list, got "
+                                 f"{describe(lab)}")
+        return pairs, "list"
+    lab, u = _pair(labels, uncertainty)
+    if lab.ndim == 2:
+        return [(lab, u)], "image"
+    if lab.ndim != 3:
+        raise ValueError(f"`labels` must be (H, W), (N, H, W) or a list of (H, W) label "
+                         f"images, got {describe(lab)}")
+    return list(zip(lab, u)), "stack"
+
+
+def _object_means(labels, uncertainty):
+    """Mean of a per-pixel uncertainty map over each object of one 2-D label image.
 
     Returns
     -------
@@ -235,16 +306,15 @@ def object_uncertainty(labels, uncertainty):
 
     Examples
     --------
-    >>> ids, m = object_uncertainty(np.array([[1, 1, 2]]), np.array([[0.1, 0.3, 0.5]]))
+    >>> ids, m = _object_means(np.array([[1, 1, 2]]), np.array([[0.1, 0.3, 0.5]]))
     >>> ids.tolist(), m.round(3).tolist()
     ([1, 2], [0.2, 0.5])
     """
-    lab, u = _pair(labels, uncertainty)
-    ids = np.unique(lab)
+    ids = np.unique(labels)
     ids = ids[ids > 0]
     if ids.size == 0:
         return ids.astype(np.int64), np.empty(0)
-    return ids.astype(np.int64), np.asarray(ndi.mean(u, lab, ids), float)
+    return ids.astype(np.int64), np.asarray(ndi.mean(uncertainty, labels, ids), float)
 
 
 def uncertainty_by_match(true_labels, labels, uncertainty, *, iou_threshold=0.5):
@@ -255,9 +325,9 @@ def uncertainty_by_match(true_labels, labels, uncertainty, *, iou_threshold=0.5)
 
     Parameters
     ----------
-    true_labels, labels : (N, H, W) or (H, W) int ndarrays
+    true_labels, labels : (N, H, W) or (H, W) int ndarrays, or lists of (H, W) ones
         Reference and predicted instances; in a stack each slice's objects are distinct.
-    uncertainty : float ndarray of the same shape
+    uncertainty : float ndarray of the same shape (a list for lists)
     iou_threshold : float
         A predicted object is a true detection when `segkit.metrics.match_objects` pairs it
         with a reference object at this IoU.
@@ -279,31 +349,53 @@ def uncertainty_by_match(true_labels, labels, uncertainty, *, iou_threshold=0.5)
     """
     from .metrics import match_objects
 
-    lab, u = _pair(labels, uncertainty)
-    truth = as_array(true_labels, "true_labels")
-    if truth.shape != lab.shape:
-        raise ValueError(f"`labels` (shape {lab.shape}) must have the same shape as "
-                         f"`true_labels` (shape {truth.shape})")
-    if lab.ndim not in (2, 3):
-        raise ValueError(f"`labels` must be (H, W) or (N, H, W), got {describe(lab)}")
-    matched = {tuple(r) for r in match_objects(truth, lab, iou_threshold=iou_threshold)
-               .pred_ids.tolist()}
+    pairs, layout = _pairs(labels, uncertainty)
+    truths = _truths(true_labels, pairs, layout)
     out = {"true": [], "false": []}
-    planes = [(lab, u)] if lab.ndim == 2 else zip(lab, u)
-    for i, (lp, up) in enumerate(planes):
-        for j, v in zip(*object_uncertainty(lp, up)):
-            out["true" if (i, int(j)) in matched else "false"].append(float(v))
+    for (lp, up), truth in zip(pairs, truths):
+        matched = {int(r[1]) for r in match_objects(truth, lp, iou_threshold=iou_threshold)
+                   .pred_ids}
+        for j, v in zip(*_object_means(lp, up)):
+            out["true" if int(j) in matched else "false"].append(float(v))
     return {k: np.asarray(v, float) for k, v in out.items()}
+
+
+def _truths(true_labels, pairs, layout):
+    """The reference label images, one per pair, checked against the predicted ones."""
+    from .instances import _is_list
+
+    if layout == "list":
+        if not _is_list(true_labels) or len(true_labels) != len(pairs):
+            raise ValueError(f"`labels` is a list of {len(pairs)} images, so `true_labels` "
+                             f"must be a list of as many, got {describe(true_labels)}")
+        truths = [as_array(t, f"true_labels[{i}]") for i, t in enumerate(true_labels)]
+    else:
+        truth = as_array(true_labels, "true_labels")
+        shape = pairs[0][0].shape if layout == "image" else (len(pairs), *pairs[0][0].shape)
+        if truth.shape != shape:
+            raise ValueError(f"`labels` (shape {shape}) must have the same shape as "
+                             f"`true_labels` (shape {truth.shape})")
+        truths = [truth] if layout == "image" else list(truth)
+    for i, (t, (lp, _)) in enumerate(zip(truths, pairs)):
+        if t.shape != lp.shape:
+            raise ValueError(f"`labels[{i}]` (shape {lp.shape}) must have the same shape as "
+                             f"`true_labels[{i}]` (shape {t.shape})")
+    return truths
 
 
 def filter_uncertain(labels, uncertainty, *, threshold):
     """Remove the objects whose mean uncertainty is above `threshold`.
 
-    Works slice by slice on a stack ``(N, H, W)``. Kept objects keep their label.
+    BPartIS's uncertainty filter (Yildirim & Cole 2021, "Uncertainty Filtering"): the
+    mean of the per-pixel uncertainty over each predicted object; "if this uncertainty is
+    greater than some threshold t_u, we label that prediction as a false positive and remove
+    it". (Their code keeps an object when its mean is ``< t_u``: the two differ only at
+    equality.) Works slice by slice on a stack ``(N, H, W)``, image by image on a list.
+    Kept objects keep their label.
 
     Returns
     -------
-    ndarray
+    ndarray or list
         A copy of `labels` with the uncertain objects set to 0.
 
     Examples
@@ -311,86 +403,43 @@ def filter_uncertain(labels, uncertainty, *, threshold):
     >>> filter_uncertain(np.array([[1, 1, 2]]), np.array([[0.1, 0.3, 0.5]]), threshold=0.4)
     array([[1, 1, 0]])
     """
-    lab, u = _pair(labels, uncertainty)
+    pairs, layout = _pairs(labels, uncertainty)
     threshold = check_real(threshold, "threshold")
-    out = lab.copy()
-    planes = [(out, u)] if lab.ndim == 2 else zip(out, u)
-    for lp, up in planes:
-        ids, means = object_uncertainty(lp, up)
-        drop = ids[means > threshold]
-        lp[np.isin(lp, drop)] = 0
-    return out
+    out = []
+    for lab, u in pairs:
+        ids, means = _object_means(lab, u)
+        out.append(np.where(np.isin(lab, ids[means > threshold]), 0, lab).astype(lab.dtype))
+    return _restore(out, layout)
 
 
-def _slice_means(lab, u):
-    """Per-object means of every slice of a label image or stack, pooled (slices apart)."""
-    planes = [(lab, u)] if lab.ndim == 2 else zip(lab, u)
-    means = [object_uncertainty(lp, up)[1] for lp, up in planes]
-    return np.concatenate(means) if means else np.empty(0)
-
-
-def sweep_thresholds(labels, uncertainty, *, n=None):
-    """Thresholds for `filter_sweep`: the objects' own mean uncertainties.
-
-    Parameters
-    ----------
-    labels : (N, H, W) or (H, W) int ndarray
-        Predicted instances; in a stack each slice's objects are distinct.
-    uncertainty : float ndarray of the same shape
-    n : int, optional
-        Return `n` evenly spaced quantiles of the per-object means instead of every distinct
-        value (a coarser sweep when there are many objects).
-
-    Returns
-    -------
-    (K,) float ndarray
-        Ascending. The first keeps only the least uncertain object(s), the last keeps every
-        object (`filter_uncertain` removes means strictly above the threshold). A single
-        ``0.0`` when there is no object: then every threshold gives the same result.
-
-    Examples
-    --------
-    >>> lab = np.array([[1, 1, 0, 2, 3]])
-    >>> u = np.array([[0.1, 0.3, 0.0, 0.5, 0.3]])  # object means 0.2, 0.5, 0.3
-    >>> sweep_thresholds(lab, u).tolist()
-    [0.2, 0.3, 0.5]
-    >>> sweep_thresholds(lab, u, n=2).tolist()
-    [0.2, 0.5]
-    """
-    lab, u = _pair(labels, uncertainty)
-    if lab.ndim not in (2, 3):
-        raise ValueError(f"`labels` must be (H, W) or (N, H, W), got {describe(lab)}")
-    means = _slice_means(lab, u)
-    if means.size == 0:
-        return np.zeros(1)
-    if n is None:
-        return np.unique(means)
-    n = check_int(n, "n", minimum=2)
-    return np.unique(np.quantile(means, np.linspace(0, 1, n)))
+def _restore(planes, layout):
+    if layout == "list":
+        return planes
+    return planes[0] if layout == "image" else np.stack(planes)
 
 
 def filter_sweep(true_labels, labels, uncertainty, *, thresholds, definition,
                  iou_threshold=0.5, progress=False):
-    """Average precision, mean IoU, precision and recall of `labels` after `filter_uncertain`.
+    """Every score of `labels` after `filter_uncertain` at each threshold, one row each.
 
     Removing uncertain objects helps only where the uncertain objects are the wrong ones:
     precision rises as false detections go, recall falls as true objects go, and AP (which
     counts both) peaks in between when the false detections are the more uncertain. BPartIS
-    (Yildirim & Cole 2021, Fig. 6) sweeps its threshold t_u over [0, ln 2] and reports AP,
-    AP50, AP75 and mean IoU; pass ``definition="bpartis"`` to compare with it.
+    (Yildirim & Cole 2021, Fig. 6) sweeps its threshold t_u over 100 values in [0, ln 2]
+    and reports AP, AP50, AP75 and mean IoU; pass ``definition="bpartis"`` to compare with it.
+    (ln 2 nats is the largest mutual information a binary prediction can have, so above it
+    nothing is removed.) Thresholds that keep the same objects are scored once.
 
     Parameters
     ----------
-    true_labels, labels : (N, H, W) or (H, W) int ndarrays
-        Reference and predicted instances.
-    uncertainty : float ndarray of the same shape
+    true_labels, labels : (N, H, W) or (H, W) int ndarrays, or lists of (H, W) ones
+        Reference and predicted instances; lists for images of different sizes.
+    uncertainty : float ndarray of the same shape (a list for lists)
         E.g. ``mc_predict(...)["mutual_info"]``.
     thresholds : 1-D array_like of float
-        E.g. `sweep_thresholds`, or ``numpy.linspace(0, numpy.log(2), 100)``.
+        E.g. ``numpy.geomspace(1e-4, numpy.log(2), 100)``.
     definition : {"stardist", "bpartis"}
-        Of the average precision (`segkit.metrics.average_precision`); the mean IoU is
-        averaged over the predicted objects for ``"bpartis"`` and over the reference objects
-        for ``"stardist"`` (`segkit.metrics.mean_iou`, NaN without reference objects).
+        Of AP, AP50, AP75 and the mean IoU (`segkit.metrics.instance_scores`).
     iou_threshold : float
         Matching threshold of ``precision`` and ``recall`` (`segkit.metrics.match_objects`).
     progress : bool
@@ -399,10 +448,11 @@ def filter_sweep(true_labels, labels, uncertainty, *, thresholds, definition,
     Returns
     -------
     pandas.DataFrame
-        One row per threshold: ``threshold``, ``ap``, ``ap50``, ``ap75``, ``mean_iou``,
-        ``precision`` and ``recall`` at `iou_threshold` (precision NaN where no object is
-        kept: it is undefined), ``kept`` (fraction of the predicted objects kept; 0 when
-        there is none) and ``n_kept`` (their number).
+        One row per threshold: ``threshold``, the columns of
+        `segkit.metrics.instance_scores` (``ap``, ``ap50``, ``ap75``, ``mean_iou``,
+        ``precision`` (NaN where no object is kept: it is undefined), ``recall``, ``f1``,
+        ``seg``, ``merges``, ``splits``, ``n_true``, ``n_pred`` (objects kept)), and
+        ``kept`` (the fraction of the predicted objects kept; 0 when there is none).
 
     Examples
     --------
@@ -418,35 +468,32 @@ def filter_sweep(true_labels, labels, uncertainty, *, thresholds, definition,
     import pandas as pd
     from tqdm.auto import tqdm
 
-    from .metrics import average_precision, contingency_table, match_objects, mean_iou
+    from .metrics import instance_scores
 
     th = check_finite(check_numeric(as_array(thresholds, "thresholds"), "thresholds"),
                       "thresholds")
     if th.ndim != 1 or th.size == 0:
         raise ValueError(f"`thresholds` must be a non-empty 1-D sequence, got {describe(th)}")
     check_choice(definition, "definition", ("stardist", "bpartis"))
-    lab, u = _pair(labels, uncertainty)
-    truth = as_array(true_labels, "true_labels")
-    if truth.shape != lab.shape:
-        raise ValueError(f"`labels` (shape {lab.shape}) must have the same shape as "
-                         f"`true_labels` (shape {truth.shape})")
-    total = _count(lab)
-    over = "predicted" if definition == "bpartis" else "reference"
-    rows = []
+    pairs, layout = _pairs(labels, uncertainty)
+    truths = _truths(true_labels, pairs, layout)
+    if layout != "list":
+        truths = _restore(truths, layout)
+    means = [_object_means(lab, u) for lab, u in pairs]
+    total = sum(ids.size for ids, _ in means)
+    rows, cache = [], {}
     for t in tqdm(th.astype(float), desc="filter thresholds", disable=not progress,
                   leave=False):
-        table = contingency_table(truth, filter_uncertain(lab, u, threshold=t))
-        ap = average_precision(table=table, definition=definition)
-        m = match_objects(table=table, iou_threshold=iou_threshold)
-        miou = mean_iou(table=table, over=over) if table.n_true or over == "predicted" \
-            else np.nan
-        rows.append({"threshold": t, "ap": ap.ap, "ap50": ap.ap50, "ap75": ap.ap75,
-                     "mean_iou": miou, "precision": m.precision if m.n_pred else np.nan,
-                     "recall": m.recall, "kept": m.n_pred / max(total, 1),
-                     "n_kept": m.n_pred})
+        kept = tuple(tuple(ids[m <= t].tolist()) for ids, m in means)
+        if kept not in cache:
+            filtered = _restore([np.where(np.isin(lab, ids[m > t]), 0, lab)
+                                 for (lab, _), (ids, m) in zip(pairs, means)], layout)
+            scores = instance_scores(truths, filtered, definition=definition,
+                                     iou_threshold=iou_threshold)
+            if scores["n_pred"] == 0:
+                scores["precision"] = np.nan
+            cache[kept] = scores
+        scores = cache[kept]
+        rows.append({"threshold": t, **scores,
+                     "kept": scores["n_pred"] / total if total else 0.0})
     return pd.DataFrame(rows)
-
-
-def _count(lab):
-    planes = [lab] if lab.ndim == 2 else lab
-    return sum(int(np.unique(p[p > 0]).size) for p in planes)

@@ -208,3 +208,56 @@ def test_run_experiment_runs_eagerly_and_restores_the_setting():
     finally:
         E._EpochClock = original
     assert seen == [True] and not tf.config.functions_run_eagerly()
+
+# ----------------------------------------------------------------------------- notebook 08
+def _touching_squares(n=4):
+    rng = np.random.default_rng(0)
+    labels = np.zeros((n, 16, 16), np.int32)
+    labels[:, 2:8, 2:8], labels[:, 8:14, 4:10] = 1, 2
+    x = labels.astype(np.float32) / 2 + rng.random(labels.shape, dtype=np.float32) / 4
+    return x, labels
+
+
+def test_compare_instances_one_row_per_run_with_instance_scores():
+    from segkit.experiments import compare_instances
+
+    x, y = _touching_squares()
+    runs = {"2 images": {"n_train": 2}, "all": {},
+            "MIA weights": {"model": "unet", "loss": "weighted_bce", "separate": True}}
+    # a test set given as a list of images of different sizes
+    test = ([x[0], x[1, :12, :14]], [y[0], y[1, :12, :14]])
+    table = compare_instances((x, y), (x[:1], y[:1]), test, runs, depth=1, base_filters=2,
+                              epochs=1, progress=False)
+    assert table["run"].tolist() == list(runs)
+    assert table["n_train"].tolist() == [2, 4, 4] and table["model"].tolist()[-1] == "unet"
+    assert table["loss"].tolist() == ["bce + mae", "bce + mae", "weighted_bce"]
+    assert {"ap", "ap50", "ap75", "mean_iou", "precision", "recall", "seg", "merges",
+            "splits", "n_true", "n_pred", "epochs", "seconds"} <= set(table.columns)
+    assert (table["n_true"] == 4).all() and (table["epochs"] == 1).all()
+    assert table[["ap", "ap50", "precision", "recall"]].apply(lambda c: c.between(0, 1)).all().all()
+
+
+@pytest.mark.parametrize("runs, exc, match", [
+    ({}, TypeError, r"`runs` must be a non-empty dict"),
+    ({"a": 3}, TypeError, r"`runs\['a'\]` must be a dict of knobs"),
+    ({"a": {"lr": 1}}, ValueError, r"`runs\['a'\]` has unknown knob\(s\) \['lr'\]"),
+    ({"a": {"model": "segnet"}}, ValueError, r"`runs\['a'\]\['model'\]`"),
+    ({"a": {"loss": "weighted_bce"}}, ValueError, r"are knobs of model='unet' runs"),
+    ({"a": {"model": "unet", "loss": "dice"}}, ValueError, r"`runs\['a'\]\['loss'\]`"),
+    ({"a": {"n_train": 9}}, ValueError, r"`runs\['a'\]\['n_train'\]` is 9, but `train_data` "
+                                        r"has only 4 images"),
+])
+def test_compare_instances_rejects_bad_runs_before_training(runs, exc, match):
+    from segkit.experiments import compare_instances
+
+    x, y = _touching_squares()
+    with pytest.raises(exc, match=match):
+        compare_instances((x, y), (x, y), (x, y), runs, epochs=1, progress=False)
+
+
+def test_compare_instances_rejects_float_labels():
+    from segkit.experiments import compare_instances
+
+    x, y = _touching_squares()
+    with pytest.raises(TypeError, match=r"`train_data\[1\] \(labels\)` must be an integer label"):
+        compare_instances((x, y.astype(float)), (x, y), (x, y), {"a": {}}, progress=False)

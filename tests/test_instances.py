@@ -111,3 +111,45 @@ def test_distance_unet_trains_and_predicts(particles, tmp_path):
 def test_bad_input(call, exc, match):
     with pytest.raises(exc, match=match):
         call()
+
+
+# ----------------------------------------------------------------------------- lists, scale
+def test_lists_of_images_of_different_sizes(particles):
+    _, lab = particles
+    small = lab[1, :50, :70]
+    listed = instances.distance_targets([lab[0], small], cap=10)
+    assert [d.shape for d in listed] == [(96, 96), (50, 70)]
+    assert np.array_equal(listed[0], instances.distance_targets(lab[0], cap=10))
+    masks = [(lab[0] > 0).astype(np.float32), (small > 0).astype(np.float32)]
+    split = instances.split_touching(masks, listed, sigma=0)
+    assert np.array_equal(split[1], instances.split_touching(masks[1], listed[1], sigma=0))
+    cc = instances.connected_components(masks)
+    assert [c.shape for c in cc] == [(96, 96), (50, 70)]
+    with pytest.raises(ValueError, match=r"`dist\[1\]` \(shape \(50, 69\)\) must have the same "
+                                         r"shape as `prob\[1\]` \(shape \(50, 70\)\)"):
+        instances.split_touching(masks, [listed[0], listed[1][:, :69]])
+    with pytest.raises(ValueError, match=r"`prob` is a list of 2 images, so `dist` must be a "
+                                         r"list of as many"):
+        instances.split_touching(masks, listed[0])
+
+
+def test_predict_distance_any_size_and_scale():
+    import keras
+
+    keras.utils.set_random_seed(0)
+    model = models.distance_unet((None, None, 1), depth=2, base_filters=2, cap=4)
+    rng = np.random.default_rng(0)
+    x = rng.random((2, 20, 28)).astype(np.float32)  # sides not multiples of 4
+    prob, dist = instances.predict_distance(model, x)
+    assert prob.shape == dist.shape == (2, 20, 28)
+    # the same image, alone, in a list: the same maps
+    probs, dists = instances.predict_distance(model, [x[0], x[1, :17, :9]])
+    assert np.allclose(probs[0], prob[0], atol=1e-5) and probs[1].shape == (17, 9)
+    # at half scale: maps back at the image's size, distances in the image's pixels (<= 2 cap)
+    half_p, half_d = instances.predict_distance(model, x, scale=0.5)
+    assert half_p.shape == (2, 20, 28) and 0 <= half_d.min() and half_d.max() <= 8 + 1e-5
+    assert half_d.max() > dist.max() * 1.2  # twice the working-scale distance
+    with pytest.raises(ValueError, match=r"`scale` must be a number in \(0, 4\]"):
+        instances.predict_distance(model, x, scale=0)
+    with pytest.raises(ValueError, match=r"`images\[1\]` must be one 2-D image"):
+        instances.predict_distance(model, [x[0], x])

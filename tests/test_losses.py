@@ -197,3 +197,17 @@ def test_with_weight_maps_and_errors():
         L.unet_weight_map(np.full((3, 3), 0.5))
     with pytest.raises(ValueError, match="`sigma` must be > 0"):
         L.unet_weight_map(np.zeros((3, 3)), sigma=0)
+
+
+def test_with_weight_maps_separates_touching_objects():
+    lab = np.zeros((1, 6, 9), np.int32)
+    lab[0, 1:5, 1:5], lab[0, 1:5, 5:8] = 1, 2  # touching along column 4 | 5
+    plain = L.with_weight_maps(lab, class_balance=False)
+    # without a gap the contact is foreground: no border weight there
+    assert plain[0, 2, 4, 0] == 1 and plain[0, 2, 4, 1] == 1
+    sep = L.with_weight_maps(lab, class_balance=False, separate=True)
+    assert (sep[0, 1:5, 4, 0] == 0).all() and (sep[0, 1:5, 5, 0] == 1).all()  # one-pixel gap
+    assert sep[0, 2, 4, 1] > 9  # the gap gets about w0 + 1
+    assert sep[..., 0].sum() == plain[..., 0].sum() - 4
+    with pytest.raises(TypeError, match=r"`masks` must be integer label images to be separated"):
+        L.with_weight_maps(lab.astype(np.float32), separate=True)

@@ -192,3 +192,41 @@ def test_empty_table_summarises_to_nan_without_warnings():
     assert len(empty) == 0 and "area" in empty.columns
     for s in (empty[["area", "aspect_ratio"]].median(), empty[["area"]].mean()):
         assert s.isna().all()
+
+
+# ----------------------------------------------------------------------------- lists (EMPS)
+def test_lists_of_images_of_different_sizes():
+    a = np.zeros((30, 40), np.int32)
+    a[5:10, 5:10], a[15:25, 20:26] = 1, 2
+    b = np.zeros((24, 20), np.int32)
+    b[4:8, 4:12] = 5
+    t = measure.object_table([a, b])
+    assert t["slice"].tolist() == [0, 0, 1] and t["label"].tolist() == [1, 2, 5]
+    assert t["area"].tolist() == [25.0, 60.0, 32.0]
+    # intensities pair with the labels image by image
+    ti = measure.object_table([a, b], [np.ones(a.shape), np.full(b.shape, 3.0)])
+    assert ti["intensity_mean"].tolist() == [1.0, 1.0, 3.0]
+    with pytest.raises(ValueError, match=r"`labels` is a list of 2 images, so `image` must be"):
+        measure.object_table([a, b], np.ones(a.shape))
+
+
+def test_rdf_of_a_list_weights_each_image_by_its_area():
+    a = np.zeros((40, 40), np.int32)
+    a[10, 10], a[10, 20] = 1, 2
+    r, g_one = measure.rdf(a, r_max=20, bins=4)
+    _, g_list = measure.rdf([a, a], r_max=20, bins=4)
+    np.testing.assert_allclose(g_list, g_one)  # the same image twice: the same g(r)
+    with pytest.raises(ValueError, match=r"`r_max` must be > 0 and below the shorter image side"):
+        measure.rdf([a, a[:10]], r_max=20)
+
+
+def test_compare_distributions_per_image_rows():
+    a = np.zeros((40, 40), np.int32)
+    a[5:10, 5:10], a[20:30, 20:25] = 1, 2
+    rows = measure.compare_distributions([a, a[:35]], [a, np.zeros((35, 40), np.int32)],
+                                         bins=5, r_max=10, rdf_bins=2, per_image=True)
+    assert rows["image"].tolist() == [0, 1] and rows["n_true"].tolist() == [2, 2]
+    assert rows["n_pred"].tolist() == [2, 0] and rows["area_distance"].tolist()[0] == 0.0
+    pooled = measure.compare_distributions(np.stack([a, a]), np.stack([a, a]), bins=5,
+                                           r_max=10, rdf_bins=2)
+    assert pooled["n_true"] == 4 and pooled["rdf_rmse"] == 0.0

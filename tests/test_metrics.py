@@ -804,3 +804,56 @@ def test_confusion_of_fractions_as_nyawira_and_bushman_compute_it():
     # integer counts still divide exactly (as Python ints)
     big = M.Confusion(tp=10**17 + 1, fp=0, fn=10**17, tn=1)
     assert big.recall() == (10**17 + 1) / (2 * 10**17 + 1)
+
+# ============================================================================ instance_scores
+# (notebook 08: every object score in one row, for stacks and for lists of varying sizes)
+_T = np.array([[1, 1, 1, 0, 2, 2, 0, 0, 0]])
+_P = np.array([[1, 1, 0, 0, 2, 2, 0, 3, 3]])  # example A of docs/notes/issue13-definitions.md
+
+
+def test_instance_scores_agree_with_the_single_scores():
+    for definition, over in (("bpartis", "predicted"), ("stardist", "reference")):
+        s = M.instance_scores(_T, _P, definition=definition)
+        ap = M.average_precision(_T, _P, definition=definition)
+        rep = M.object_report(_T, _P)
+        assert (s["ap"], s["ap50"], s["ap75"]) == pytest.approx((ap.ap, ap.ap50, ap.ap75))
+        assert s["mean_iou"] == pytest.approx(M.mean_iou(_T, _P, over=over))
+        assert (s["precision"], s["recall"], s["f1"], s["seg"]) == pytest.approx(
+            (rep.precision, rep.recall, rep.f1, rep.seg))
+        assert (s["merges"], s["splits"], s["n_true"], s["n_pred"]) == (0, 0, 2, 3)
+    # example A by hand (BPartIS form): AP 1/3, AP50 2/3, AP75 1/3, mean IoU 5/9
+    s = M.instance_scores(_T, _P, definition="bpartis")
+    assert [s[k] for k in ("ap", "ap50", "ap75", "mean_iou")] == pytest.approx(
+        [1 / 3, 2 / 3, 1 / 3, 5 / 9], abs=1e-7)  # the IoU is float32, as in BPartIS's code
+
+
+@pytest.mark.parametrize("definition", ["bpartis", "stardist"])
+def test_instance_scores_of_a_list_equal_those_of_the_stack(definition):
+    rng = np.random.default_rng(3)
+    t = rng.integers(0, 4, (3, 6, 7))
+    p = np.where(rng.random(t.shape) < 0.8, t, rng.integers(0, 5, t.shape))
+    stack = M.instance_scores(t, p, definition=definition)
+    listed = M.instance_scores(list(t), list(p), definition=definition)
+    assert listed == pytest.approx(stack, nan_ok=True)
+
+
+def test_instance_scores_lists_of_different_sizes():
+    t2, p2 = _T[:, :6], _P[:, :6]  # example B: no false detection
+    s = M.instance_scores([_T, t2], [_P, p2], definition="bpartis")
+    assert s["ap"] == pytest.approx((1 / 3 + 1 / 2) / 2)  # per image, then the mean
+    assert (s["n_true"], s["n_pred"]) == (4, 5) and s["precision"] == pytest.approx(4 / 5)
+    with pytest.raises(ValueError, match=r"`pred_labels\[1\]` \(shape \(1, 5\)\) must have the "
+                                         r"same shape as `true_labels\[1\]`"):
+        M.instance_scores([_T, t2], [_P, p2[:, :5]], definition="bpartis")
+    with pytest.raises(ValueError, match=r"`pred_labels` has 1 images and `true_labels` 2"):
+        M.instance_scores([_T, t2], [_P], definition="bpartis")
+    with pytest.raises(TypeError, match=r"both be arrays, both be lists"):
+        M.instance_scores([_T], _P, definition="bpartis")
+    # a stack pairs with a list of its slices
+    stack = M.instance_scores(np.stack([_T, _T]), [_P, _P], definition="stardist")
+    assert stack == M.instance_scores(np.stack([_T, _T]), np.stack([_P, _P]),
+                                      definition="stardist")
+    with pytest.raises(ValueError, match=r"`definition`"):
+        M.instance_scores(_T, _P, definition="coco")
+    with pytest.raises(ValueError, match=r"`true_labels\[0\]` must be one 2-D label image"):
+        M.instance_scores([np.stack([_T, _T])], [np.stack([_P, _P])], definition="bpartis")

@@ -198,3 +198,23 @@ def test_unet_without_batch_norm_has_none_and_uses_biases():
     model = unet((None, None, 1), batch_norm=False, **TINY)
     assert not any(isinstance(l, keras.layers.BatchNormalization) for l in model.layers)
     assert model.get_layer("enc0_conv1").use_bias
+
+def test_encoder_dropout_is_spatial_and_off_by_default():
+    from segkit.models import MCDropout, distance_unet, unet
+
+    plain = unet((16, 16, 1), depth=2, base_filters=4)
+    assert not [l for l in plain.layers if isinstance(l, MCDropout)]
+    model = distance_unet((16, 16, 1), depth=2, base_filters=4, encoder_dropout=(0.03, 0.3),
+                          mc_dropout=True)
+    drops = {l.name: l for l in model.layers if isinstance(l, MCDropout)}
+    assert sorted(drops) == ["bottleneck_spatial_dropout", "enc0_dropout", "enc1_dropout"]
+    assert drops["enc0_dropout"].rate == 0.03 and drops["bottleneck_spatial_dropout"].rate == 0.3
+    assert all(tuple(d.noise_shape) == (None, 1, 1, None) for d in drops.values())
+    # whole feature maps are dropped: each channel is either all zero or all scaled
+    out = np.asarray(drops["bottleneck_spatial_dropout"](np.ones((2, 4, 4, 8), np.float32)))
+    per_channel = out.reshape(2, 16, 8)
+    assert (per_channel.min(axis=1) == per_channel.max(axis=1)).all()
+    with pytest.raises(ValueError, match=r"`encoder_dropout` must be None or a pair of rates"):
+        unet((16, 16, 1), depth=2, encoder_dropout=0.3)
+    with pytest.raises(ValueError, match=r"`encoder_dropout` must be a number in \[0, 1\)"):
+        unet((16, 16, 1), depth=2, encoder_dropout=(0.1, 1.0))

@@ -61,6 +61,15 @@ EXPECTED_OUTPUT = {
         r"\nSegNet Manual\s+0\.032981\s+0\.036248\s+0\.615110\s+0\.6\d+\s+0\.965385\s+0\.96\d+",
         r"their Table 3\s+AUROC\s+their Table 2\s+Hosmer & Lemeshow",
     ] + [rf"ex07_{k} · [^\n]+\n(?:  [^\n]*\n)+Passed: " for k in range(1, 6)],
+    "08_instances": [
+        r"true distance \+ watershed\s+\d",  # the ideal case, scored
+        r"\ndiscriminative\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+0\.560",  # Table 1 beside
+        r"Bayesian \+ filter\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+0\.632",
+        r"the 55th is 0\.012445",  # the t_u grid
+        r"chosen on the validation images: t_u = [\d.e-]+ \(paper: 0\.0125\)",
+        r"images \(section 3\)",  # AP against training images
+        r"U-Net, MIA weights\s+\d",  # MIA's border weights
+    ],
 }
 
 

@@ -1,6 +1,7 @@
 """Tests of segkit.uncertainty: MC-dropout statistics, sampling, per-object filtering."""
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from segkit import uncertainty as unc
@@ -97,7 +98,7 @@ def test_mc_predict_on_a_model_with_ordinary_dropout():
 def test_object_uncertainty_and_filter():
     lab = np.array([[1, 1, 0, 2, 2, 3]])
     u = np.array([[0.1, 0.3, 9.0, 0.5, 0.7, 0.05]])
-    ids, m = unc.object_uncertainty(lab, u)
+    ids, m = unc._object_means(lab, u)
     assert ids.tolist() == [1, 2, 3] and m.tolist() == pytest.approx([0.2, 0.6, 0.05])
     assert unc.filter_uncertain(lab, u, threshold=0.5).tolist() == [[1, 1, 0, 0, 0, 3]]
     assert unc.filter_uncertain(lab, u, threshold=1.0).tolist() == lab.tolist()
@@ -123,7 +124,7 @@ def test_bad_input(mc_model):
     with pytest.raises(TypeError, match=r"`labels` must be an integer label image.*float64"):
         unc.filter_uncertain(np.zeros((2, 2)), np.zeros((2, 2)), threshold=0.1)
     with pytest.raises(ValueError, match=r"`uncertainty` \(shape \(2, 3\)\) must have the same"):
-        unc.object_uncertainty(np.zeros((2, 2), int), np.zeros((2, 3)))
+        unc.filter_uncertain(np.zeros((2, 2), int), np.zeros((2, 3)), threshold=0.1)
 
 
 def test_filter_sweep_extremes():
@@ -147,22 +148,11 @@ def _three_true_two_false():
     return truth, pred, u
 
 
-def test_sweep_thresholds_are_the_objects_means():
-    _, pred, u = _three_true_two_false()
-    assert unc.sweep_thresholds(pred, u).tolist() == pytest.approx([0.1, 0.2, 0.3, 0.6, 0.8])
-    assert unc.sweep_thresholds(pred, u, n=3).tolist() == pytest.approx([0.1, 0.3, 0.8])
-    # a stack: label 1 of slice 0 and label 1 of slice 1 are two objects
-    stack, us = np.stack([pred, pred]), np.stack([u, u + 0.05])
-    assert unc.sweep_thresholds(stack, us).size == 10
-    # no object: one threshold, every one would give the same
-    assert unc.sweep_thresholds(np.zeros((4, 4), int), np.zeros((4, 4))).tolist() == [0.0]
-
-
 def test_filter_raises_precision_when_the_uncertain_objects_are_false():
     truth, pred, u = _three_true_two_false()
-    sweep = unc.filter_sweep(truth, pred, u, thresholds=unc.sweep_thresholds(pred, u),
+    sweep = unc.filter_sweep(truth, pred, u, thresholds=[0.1, 0.2, 0.3, 0.6, 0.8],
                              definition="stardist")
-    assert sweep["n_kept"].tolist() == [1, 2, 3, 4, 5]
+    assert sweep["n_pred"].tolist() == [1, 2, 3, 4, 5]
     assert sweep["kept"].tolist() == pytest.approx([0.2, 0.4, 0.6, 0.8, 1.0])
     # the false detections go first: precision 3/5 unfiltered, 1 once they are removed
     assert sweep["precision"].tolist() == pytest.approx([1, 1, 1, 0.75, 0.6])
@@ -177,7 +167,7 @@ def test_filter_raises_precision_when_the_uncertain_objects_are_false():
 def test_filter_cannot_help_when_the_uncertain_objects_are_true():
     truth, pred, u = _three_true_two_false()
     u = u.max() - u  # now the false detections are the surest
-    sweep = unc.filter_sweep(truth, pred, u, thresholds=unc.sweep_thresholds(pred, u),
+    sweep = unc.filter_sweep(truth, pred, u, thresholds=np.unique(u[pred > 0]),
                              definition="stardist")
     # removing objects only ever costs: AP never falls as more are kept, best unfiltered
     assert np.all(np.diff(sweep["ap"]) >= 0) and sweep["ap"].iloc[-1] > sweep["ap"].iloc[-2]
@@ -187,12 +177,11 @@ def test_filter_cannot_help_when_the_uncertain_objects_are_true():
 def test_filter_sweep_nothing_kept_and_nothing_predicted():
     truth, pred, u = _three_true_two_false()
     sweep = unc.filter_sweep(truth, pred, u, thresholds=[0.0], definition="stardist")
-    assert sweep["n_kept"].tolist() == [0] and np.isnan(sweep["precision"][0])
+    assert sweep["n_pred"].tolist() == [0] and np.isnan(sweep["precision"][0])
     assert sweep["recall"].tolist() == [0.0] and sweep["ap"].tolist() == [0.0]
     empty = np.zeros_like(pred)
-    sweep = unc.filter_sweep(truth, empty, u, thresholds=unc.sweep_thresholds(empty, u),
-                             definition="stardist")
-    assert sweep["kept"].tolist() == [0.0] and np.isnan(sweep["precision"][0])
+    sweep = unc.filter_sweep(truth, empty, u, thresholds=[0.0, 1.0], definition="stardist")
+    assert sweep["kept"].tolist() == [0.0, 0.0] and np.isnan(sweep["precision"]).all()
 
 
 def test_filter_sweep_iou_threshold():
@@ -230,10 +219,17 @@ def test_filter_sweep_iou_threshold():
      r"`threshold` must be a number, got '0.5'"),
     (lambda t, p, u: unc.filter_uncertain(p, u, threshold=np.nan), ValueError,
      r"`threshold` must be a finite number, got nan"),
-    (lambda t, p, u: unc.sweep_thresholds(p, u, n=1), ValueError, r"`n` must be >= 2, got 1"),
-    (lambda t, p, u: unc.sweep_thresholds(p, u, n=2.0), TypeError, r"`n` must be an integer"),
-    (lambda t, p, u: unc.sweep_thresholds(p.astype(float), u), TypeError,
+    (lambda t, p, u: unc.filter_sweep(t, p.astype(float), u, thresholds=[0.5],
+                                      definition="bpartis"), TypeError,
      r"`labels` must be an integer label image"),
+    (lambda t, p, u: unc.filter_sweep(t, p, u, thresholds=[0.5], definition="coco"),
+     ValueError, r"`definition`"),
+    (lambda t, p, u: unc.filter_sweep([t], [p], u, thresholds=[0.5], definition="bpartis"),
+     ValueError, r"`labels` is a list of 1 images, so `uncertainty` must be a list"),
+    (lambda t, p, u: unc.filter_sweep(t, [p], [u], thresholds=[0.5], definition="bpartis"),
+     ValueError, r"`labels` is a list of 1 images, so `true_labels` must be a list"),
+    (lambda t, p, u: unc.filter_uncertain([p, p], [u, u[:6]], threshold=0.5), ValueError,
+     r"`uncertainty\[1\]` \(shape \(6, 12\)\) must have the same shape as `labels\[1\]`"),
 ])
 def test_sweep_bad_input(call, exc, match):
     with pytest.raises(exc, match=match):
@@ -263,3 +259,64 @@ def test_filter_sweep_bpartis_form_reports_ap75_and_mean_iou_over_predictions():
     assert sweep["mean_iou"].tolist() == pytest.approx([1.0, 0.6])
     with pytest.raises(ValueError, match="`definition` must be 'stardist' or 'bpartis'"):
         unc.filter_sweep(truth, pred, u, thresholds=[0.5], definition="coco")
+
+
+# ----------------------------------------------------------------------------- lists, BPartIS
+def test_lists_of_images_of_different_sizes_score_like_the_stack():
+    truth, pred, u = _three_true_two_false()
+    stack = unc.filter_sweep(np.stack([truth, truth[::-1]]), np.stack([pred, pred[::-1]]),
+                             np.stack([u, u[::-1]]), thresholds=[0.25, 0.7, 1.0],
+                             definition="bpartis")
+    listed = unc.filter_sweep([truth, truth[::-1]], [pred, pred[::-1]], [u, u[::-1]],
+                              thresholds=[0.25, 0.7, 1.0], definition="bpartis")
+    pd.testing.assert_frame_equal(stack, listed)
+    # a smaller second image: each list entry keeps its own shape
+    small = (truth[:6, :6], pred[:6, :6], u[:6, :6])
+    out = unc.filter_uncertain([pred, small[1]], [u, small[2]], threshold=0.25)
+    assert [o.shape for o in out] == [(12, 12), (6, 6)]
+    assert sorted(np.unique(out[0]).tolist()) == [0, 1, 2]
+    by = unc.uncertainty_by_match([truth, small[0]], [pred, small[1]], [u, small[2]])
+    assert by["true"].tolist() == pytest.approx([0.1, 0.2, 0.3, 0.1])
+
+
+def test_filter_sweep_bpartis_mean_iou_rises_as_false_detections_go():
+    truth, pred, u = _three_true_two_false()
+    sweep = unc.filter_sweep(truth, pred, u, thresholds=[0.35, 1.0], definition="bpartis")
+    # BPartIS's mean IoU is over the predicted objects, unmatched ones counting 0
+    assert sweep["mean_iou"].tolist() == pytest.approx([1.0, 0.6])
+    assert sweep.columns[-3:].tolist() == ["n_true", "n_pred", "kept"]
+
+
+def test_thresholds_that_keep_the_same_objects_score_the_same():
+    truth, pred, u = _three_true_two_false()
+    grid = np.geomspace(1e-4, np.log(2), 100)  # the notebook's grid over [0, ln 2]
+    sweep = unc.filter_sweep(truth, pred, u, thresholds=grid, definition="bpartis")
+    assert len(sweep) == 100 and sweep["n_pred"].is_monotonic_increasing
+    # the mean 0.8 of object 5 is above ln 2, the largest mutual information there can be
+    assert set(sweep["n_pred"]) == {0, 1, 2, 3, 4} and sweep["threshold"].iloc[-1] < 0.8
+
+
+def test_mc_predict_samples_a_model_built_without_mc_dropout():
+    from segkit.models import distance_unet
+
+    model = distance_unet((None, None, 1), depth=2, base_filters=4, encoder_dropout=(0.1, 0.5))
+    x = np.random.default_rng(0).random((2, 16, 16)).astype(np.float32)
+    one_pass = model.predict(x[..., None], verbose=0)["prob"][..., 0]
+    assert np.allclose(one_pass, model.predict(x[..., None], verbose=0)["prob"][..., 0])
+    st = unc.mc_predict(model, x, samples=6, progress=False)
+    assert st["std"].max() > 0 and st["mutual_info"].max() > 0
+    assert set(st) >= {"mean", "dist_mean", "mutual_info"} and st["mean"].shape == (2, 16, 16)
+    # the model itself is unchanged: one ordinary pass is still deterministic
+    assert np.allclose(one_pass, model.predict(x[..., None], verbose=0)["prob"][..., 0])
+
+
+def test_mc_predict_maps_and_scale(mc_model):
+    x = np.random.default_rng(1).random((2, 20, 24)).astype(np.float32)
+    st = unc.mc_predict(mc_model, [x[0], x[1, :18]], samples=3, maps=("mean", "mutual_info"),
+                        scale=0.5, progress=False)
+    assert set(st) == {"mean", "mutual_info", "samples"}
+    assert [m.shape for m in st["mean"]] == [(20, 24), (18, 24)]
+    with pytest.raises(ValueError, match=r"`maps` \['dist'\] are not maps of this model"):
+        unc.mc_predict(mc_model, x, samples=2, maps=("dist",), progress=False)
+    with pytest.raises(TypeError, match=r"`maps` must be a sequence of map names"):
+        unc.mc_predict(mc_model, x, samples=2, maps="mean", progress=False)

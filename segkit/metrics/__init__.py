@@ -11,7 +11,8 @@ introduced where they are first used.
   itself is drawn by `segkit.viz.plot_roc`), `threshold_sweep`.
 - `segkit.metrics.objects`: two label images object by object, all from one
   `contingency_table`: `seg_score` (Cell Tracking Challenge SEG), `match_objects`,
-  `average_precision`, `mean_iou`, `object_report`.
+  `average_precision`, `mean_iou`, `object_report`, and `instance_scores` (all of them in
+  one row, for a stack or a list of images of different sizes).
 - `segkit.metrics.readings`: `interpret_kappa`, `interpret_auroc` (published guideline tables).
 - `segkit.metrics.clicks`: `click_scores`, weak labels grown from clicks scored click by click
   (each region against the object its click was made for) and image by image (notebook 03).
@@ -38,8 +39,8 @@ label stack every slice's objects are distinct objects.
 
 from .curves import roc_auc, threshold_sweep
 from .objects import ContingencyTable  # noqa: F401 (the type the object scores take)
-from .objects import (average_precision, contingency_table, match_objects, mean_iou,
-                      object_report, seg_score)
+from .objects import (average_precision, contingency_table, instance_scores, match_objects,
+                      mean_iou, object_report, seg_score)
 from .pixel import Confusion  # noqa: F401 (the type `confusion` returns)
 from .pixel import confusion, dice, pixel_report, soft_dice
 from .readings import interpret_auroc, interpret_kappa
@@ -55,7 +56,7 @@ __all__ = [
     "roc_auc", "threshold_sweep",
     # objects
     "contingency_table", "seg_score", "match_objects", "average_precision", "mean_iou",
-    "object_report",
+    "object_report", "instance_scores",
     # readings
     "interpret_kappa", "interpret_auroc",
     # weak labels from clicks

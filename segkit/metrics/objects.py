@@ -17,7 +17,7 @@ from .._validate import check_same_shape, describe
 from ._common import AP_THRESHOLDS, _as_labels, _iou_threshold, _ratio
 
 __all__ = ["ContingencyTable", "contingency_table", "seg_score", "match_objects",
-           "average_precision", "mean_iou", "object_report"]
+           "average_precision", "mean_iou", "object_report", "instance_scores"]
 
 
 def _compact(lab):
@@ -671,3 +671,144 @@ def object_report(true_labels=None, pred_labels=None, *, iou_threshold=0.5, tabl
     ap50 = m.accuracy if m.iou_threshold == 0.5 else _matching_from(ov, 0.5).accuracy
     return ObjectReport(m.iou_threshold, m.n_true, m.n_pred, m.tp, m.fn, m.fp, merges, splits,
                         m.precision, m.recall, m.f1, m.mean_matched_iou, seg, ap50)
+
+
+# ============================================================================ notebook 08
+# Every object score of one comparison in one row, for a stack or for a list of images of
+# different sizes (real data such as EMPS). Added for notebook 08 (issues 13 and 18).
+
+def _label_list(x, name):
+    """A list of 2-D label images (real data of varying size), checked but not converted (a
+    list of large images is converted one image at a time), or None for an array."""
+    if not (isinstance(x, (list, tuple)) and x and all(isinstance(i, np.ndarray) for i in x)):
+        return None
+    for i, item in enumerate(x):
+        if item.ndim != 2 and not (item.ndim == 3 and item.shape[-1] == 1):
+            raise ValueError(f"`{name}[{i}]` must be one 2-D label image in a list of images, "
+                             f"got {describe(item)}")
+    return list(x)
+
+
+def instance_scores(true_labels, pred_labels, *, definition, iou_threshold=0.5):
+    """Every object score of an instance segmentation, in one row (a dict).
+
+    One call gives what a table of instance pipelines reports: the average precision, AP50,
+    AP75 and mean IoU as `definition` defines them (`average_precision`, `mean_iou`),
+    precision, recall and F1 of the one-to-one matching at `iou_threshold`
+    (`match_objects`), SEG (`seg_score`), and the merges and splits of `object_report`.
+
+    Images of different sizes (real data) are passed as lists, and score as a stack of the
+    same images would: with ``definition="bpartis"`` AP, AP50, AP75 and mean IoU are computed
+    per image and averaged over the images (as BPartIS's code does); every other value pools
+    the objects of all images (counts are summed, SEG and the StarDist AP are means over all
+    objects).
+
+    Parameters
+    ----------
+    true_labels, pred_labels : int ndarrays as in `seg_score`, or lists of (H, W) ones
+        Pairwise of the same shape (a stack ``(N, H, W)`` also pairs with a list of N
+        images).
+    definition : {"stardist", "bpartis"}
+        Of AP, AP50, AP75 (`average_precision`) and of the mean IoU: over the reference
+        objects for ``"stardist"``, over the predicted ones for ``"bpartis"`` (`mean_iou`).
+    iou_threshold : float
+        Of the matching behind precision, recall, F1 (and of merges and splits: none).
+
+    Returns
+    -------
+    dict
+        ``ap``, ``ap50``, ``ap75``, ``mean_iou``, ``precision``, ``recall``, ``f1``, ``seg``
+        (NaN without reference objects), ``merges``, ``splits``, ``n_true``, ``n_pred``.
+        ``pandas.DataFrame([instance_scores(...), ...])`` makes a table of several.
+
+    Examples
+    --------
+    >>> t = np.array([[1, 1, 1, 0, 2, 2, 0, 0, 0]])
+    >>> p = np.array([[1, 1, 0, 0, 2, 2, 0, 3, 3]])  # IoUs 2/3 and 1, and a false detection
+    >>> s = instance_scores(t, p, definition="bpartis")
+    >>> [round(s[k], 4) for k in ("ap", "ap50", "ap75", "mean_iou", "precision", "recall")]
+    [0.3333, 0.6667, 0.3333, 0.5556, 0.6667, 1.0]
+    >>> listed = instance_scores([t, t[:, :6]], [p, p[:, :6]], definition="bpartis")
+    >>> listed["n_true"], listed["n_pred"], round(listed["ap"], 4)  # AP: (1/3 + 1/2) / 2
+    (4, 5, 0.4167)
+    """
+    from .._validate import check_choice
+
+    check_choice(definition, "definition", _DEFINITIONS)
+    iou_threshold = _iou_threshold(iou_threshold)
+    tl = _label_list(true_labels, "true_labels")
+    pl = _label_list(pred_labels, "pred_labels")
+    if (tl is None) != (pl is None):  # a stack pairs with a list of as many 2-D images
+        name, arr = ("true_labels", true_labels) if tl is None else ("pred_labels", pred_labels)
+        stack = _as_labels(arr, name)
+        if np.ndim(arr) not in (3, 4):
+            raise TypeError("`true_labels` and `pred_labels` must both be arrays, both be "
+                            "lists of 2-D label images, or a stack and a list of its images")
+        tl, pl = (list(stack), pl) if tl is None else (tl, list(stack))
+    if tl is None:
+        return _scores_from([contingency_table(true_labels, pred_labels)], definition,
+                            iou_threshold)
+    if len(tl) != len(pl) or not tl:
+        raise ValueError(f"`pred_labels` has {len(pl)} images and `true_labels` {len(tl)}; "
+                         "they must pair up (and not be empty)")
+    for i, (a, b) in enumerate(zip(tl, pl)):
+        if a.shape[:2] != b.shape[:2]:
+            raise ValueError(f"`pred_labels[{i}]` (shape {b.shape[:2]}) must have the same shape "
+                             f"as `true_labels[{i}]` (shape {a.shape[:2]})")
+    tables = (contingency_table(_as_labels(a, f"true_labels[{i}]"),
+                                _as_labels(b, f"pred_labels[{i}]"))
+              for i, (a, b) in enumerate(zip(tl, pl)))  # one image at a time: memory
+    return _scores_from(tables, definition, iou_threshold)
+
+
+def _scores_from(tables, definition, iou_threshold):
+    """`instance_scores` from the contingency tables of one stack or of each listed image,
+    consumed one at a time."""
+    n_true = n_pred = tp = merges = splits = 0
+    seg_sum = 0.0
+    rows, best, acc = [], [], None
+    for t in tables:
+        n_true += t.n_true
+        n_pred += t.n_pred
+        if definition == "bpartis":
+            rows += [_bpartis_image(*sl) for sl in _slices(t)]
+        else:
+            ms = [_matching_from(t, float(v)) for v in AP_THRESHOLDS]
+            counts = np.array([(m.tp, m.tp + m.fp + m.fn) for m in ms])
+            acc = counts if acc is None else acc + counts
+            best.append(_best_iou(t))
+        tp += _matching_from(t, iou_threshold).tp
+        if t.n_true:
+            seg_sum += _seg_from(t, False) * t.n_true
+        m, s = _merges_splits(t)
+        merges, splits = merges + m, splits + s
+    if definition == "bpartis":
+        ap, ap50, ap75, miou = (float(np.mean([r[k] for r in rows])) for k in range(4))
+    else:
+        fr = [Fraction(int(a), int(d)) if d else Fraction(1) for a, d in acc]
+        at = {round(float(v), 2): float(f) for v, f in zip(AP_THRESHOLDS, fr)}
+        ap, ap50, ap75 = float(sum(fr) / len(fr)), at[0.5], at[0.75]
+        miou = float(np.concatenate(best).mean()) if n_true else math.nan
+    return {
+        "ap": ap, "ap50": ap50, "ap75": ap75, "mean_iou": miou,
+        "precision": _ratio(tp, n_pred, 1.0), "recall": _ratio(tp, n_true, 1.0),
+        "f1": _ratio(2 * tp, n_true + n_pred, 1.0),
+        "seg": float(seg_sum / n_true) if n_true else math.nan,
+        "merges": merges, "splits": splits, "n_true": n_true, "n_pred": n_pred,
+    }
+
+
+def _best_iou(ov):
+    """Best IoU of every reference object with any predicted one (0 when none overlaps)."""
+    best = np.zeros(ov.n_true + 1)
+    np.maximum.at(best, ov.pair_t, ov.iou)
+    return best[1:]
+
+
+def _merges_splits(ov):
+    """(merges, splits) as `object_report` counts them."""
+    major_of_t = 2 * ov.inter > ov.area_t[ov.pair_t]
+    major_of_p = 2 * ov.inter > ov.area_p[ov.pair_p]
+    merges = int(np.count_nonzero(np.bincount(ov.pair_p[major_of_t], minlength=1) >= 2))
+    splits = int(np.count_nonzero(np.bincount(ov.pair_t[major_of_p], minlength=1) >= 2))
+    return merges, splits
