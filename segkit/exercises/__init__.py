@@ -36,7 +36,7 @@ from ._core import Exercise, Result
 
 __all__ = ["Exercise", "Result", "overview"]
 
-_MODULES = ("ex07",)  # one per notebook with exercises, in course order
+_MODULES = ("ex07", "ex09")  # one per notebook with exercises, in course order
 
 
 def overview():
