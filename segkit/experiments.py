@@ -17,7 +17,8 @@ import numpy as np
 
 from ._validate import as_binary, check_choice, check_same_shape, describe
 
-__all__ = ["run_experiment", "one_at_a_time", "compare_labels", "compare_transforms"]
+__all__ = ["run_experiment", "one_at_a_time", "compare_labels", "compare_transforms",
+           "compare_instances", "fraction_study"]
 
 _ARCHITECTURES = ("unet", "segnet")
 # the knobs of run_experiment a study may vary (everything but the data)
@@ -685,3 +686,201 @@ def _instance_row(train_data, val_data, test, k):
     gc.collect()
     return {"model": kind, "n_train": n, "loss": loss_name,
             "epochs": epochs_run, "seconds": round(seconds, 1), **scores}
+
+
+# ============================================================================= notebook 09
+# Bellybutton's data-fraction experiment (issue 13). Added as one block by the notebook-09
+# branch; nothing above is changed.
+def fraction_study(model, image, labels, *, fractions, epochs=None, ef=None, repeats=1,
+                   aoi=None, test=None, scales=(1, 3, 9, 27), batch_size=32,
+                   learning_rate=1e-3, loss_weights=None, split=None, seed=0, progress=True):
+    """Train a patch classifier on fractions of one labelled image; score SEG on the rest.
+
+    Bellybutton's experiment (Dillavou et al. 2024, "Example uses" and Fig. 2E-F), on one
+    image: for every fraction ``F`` of `fractions`, every number of epochs ``E`` of `epochs`
+    and every repeat, a fresh copy of `model` (same architecture, new initial weights) is
+    trained on ``F`` of the labelled pixels (`segkit.patches.training_set`, innies and outies
+    equally represented) for ``E`` epochs with `segkit.train.train`, binary cross-entropy
+    on ``"prob"`` and mean absolute error on ``"dist"``, weighted equally as in the paper
+    (the ``E`` passes over the sample, each in a new order, run as one Keras epoch so that
+    the per-epoch overhead is paid once). It then predicts the `test` pixels (`segkit.patches.predict_patch_classifier`), splits
+    them into objects (`segkit.instances.split_touching`) and scores them.
+
+    ``E * F`` is the paper's ``EF = T / M``: the number ``T`` of patch presentations in
+    training per labelled pixel (``M`` labelled pixels). The paper finds that the score depends on ``EF`` being high enough
+    (its Fig. 2E) and plots the runs with ``EF >= 3`` against ``F`` (its Fig. 2F): select them
+    from the table with ``table[table.ef >= 3]``.
+
+    SEG is computed as Bellybutton's code computes it (``segmented_accuracy`` in
+    ``saved_model_functions.py``): true and predicted labels are both restricted to the test
+    area (objects cut by its border count with their part inside), each true object scores
+    the Jaccard index of the predicted object that covers more than half of it, or 0, and
+    SEG is the mean over the true objects; that is `segkit.metrics.seg_score` of the two
+    restricted label images. Its area-weighted SEG weights each object by its area.
+
+    Parameters
+    ----------
+    model : keras.Model
+        A `segkit.patches.patch_classifier`; it is cloned (``keras.models.clone_model``)
+        for every run and itself left untrained.
+    image : (H, W) ndarray
+        Normalised grey image.
+    labels : (H, W) int ndarray
+        Instance labels (gaps in the numbering are fine).
+    fractions : sequence of float in (0, 1]
+        Fractions of the labelled (`aoi`) pixels to train on.
+    epochs : int or sequence of int, optional
+        Epochs per run; every fraction is trained with every value.
+    ef : float or sequence of float, optional
+        Instead of `epochs`: the wanted ``E x F`` values; each fraction is trained for
+        ``E = ceil(ef / F)`` epochs, so that ``E x F >= ef``. Give `epochs` or `ef`.
+    repeats : int
+        Runs per (fraction, epochs), each with its own pixel sample, initial weights and
+        augmentation draws (seeds ``seed``, ``seed + 1``, ...): their spread is the
+        variation the paper calls "small" at ``F = 0.01``.
+    aoi : (H, W) bool ndarray, optional
+        The labelled area: training pixels are sampled there only. Default: the whole image.
+    test : (H, W) bool ndarray, optional
+        Where the score is measured. Default: outside `aoi` (the whole image when there is no
+        `aoi`, and then the score includes the training pixels).
+    scales : sequence of int
+        One per input channel of `model`.
+    batch_size, learning_rate : int, float
+        Passed to `segkit.train.train` (Adam at 0.001 is the paper's).
+    loss_weights : dict, optional
+        Default ``{"prob": 1.0, "dist": 1.0}``, the paper's "equal weighting".
+    split : dict, optional
+        Keyword arguments of `segkit.instances.split_touching` (e.g. ``min_area``).
+    seed : int
+        Seed of the first repeat (pixel sample, weights, shuffling, symmetries).
+    progress : bool
+        Show a progress bar over the runs.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per run: ``fraction``, ``epochs``, ``ef`` (E x F), ``seed``, ``pixels``
+        (training pixels), ``seg``, ``seg_area_weighted``, ``ap`` (mean AP over IoU 0.5 to
+        0.95, ``definition="stardist"``, which also counts false detections, unlike SEG),
+        ``objects`` (predicted objects in the test area) and ``seconds`` (training and
+        prediction).
+
+    Examples
+    --------
+    >>> from segkit import patches
+    >>> lab = np.zeros((24, 24), np.int32); lab[4:11, 4:11], lab[13:20, 13:20] = 1, 2
+    >>> aoi = np.zeros(lab.shape, bool); aoi[:, :12] = True
+    >>> model = patches.patch_classifier(n_scales=2, size=9, filters=2, cap=3)
+    >>> table = fraction_study(model, lab / 2.0, lab, fractions=[0.1, 0.2], ef=0.4, aoi=aoi,
+    ...                        scales=(1, 3), progress=False)
+    >>> table[["fraction", "epochs", "ef", "seed", "pixels"]].to_dict("list")
+    {'fraction': [0.1, 0.2], 'epochs': [4, 2], 'ef': [0.4, 0.4], 'seed': [0, 0], 'pixels': [29, 58]}
+    >>> table.columns.tolist()[5:]
+    ['seg', 'seg_area_weighted', 'ap', 'objects', 'seconds']
+    """
+    import gc
+    import math
+
+    import pandas as pd
+
+    from . import metrics
+    from ._validate import as_label_stack, check_int, check_real
+    from .instances import split_touching
+    from .patches import _image, predict_patch_classifier, training_set
+    from .train import train
+
+    if not isinstance(model, keras.Model):
+        raise TypeError(f"`model` must be a keras.Model from segkit.patches.patch_classifier, "
+                        f"got {describe(model)}")
+    img = _image(image)
+    lab, _ = as_label_stack(labels, "labels")
+    lab = lab[0]
+    check_same_shape(img, "image", lab, "labels")
+    fractions = [check_real(f, "fractions", low=0.0, high=1.0, low_open=True)
+                 for f in np.atleast_1d(fractions).tolist()]
+    if (epochs is None) == (ef is None):
+        raise TypeError("give either `epochs` (per run) or `ef` (the wanted epochs x "
+                        "fraction), not " + ("both" if epochs is not None else "neither"))
+    if epochs is not None:
+        epochs = [check_int(e, "epochs", minimum=1) for e in np.atleast_1d(epochs).tolist()]
+        settings = [(f, e) for f in fractions for e in epochs]
+    else:
+        ef = [check_real(v, "ef", low=0.0, low_open=True) for v in np.atleast_1d(ef).tolist()]
+        settings = [(f, max(1, math.ceil(v / f - 1e-9))) for f in fractions for v in ef]
+    if not settings:
+        raise ValueError("`fractions` and `epochs` (or `ef`) must each hold at least one "
+                         "value")
+    repeats = check_int(repeats, "repeats", minimum=1)
+    seed = check_int(seed, "seed", minimum=0)
+    region = None if aoi is None else as_binary(aoi, "aoi")
+    if region is not None:
+        check_same_shape(lab, "labels", region, "aoi")
+    if test is None:
+        scored = np.ones(lab.shape, bool) if region is None else ~region
+    else:
+        scored = as_binary(test, "test")
+        check_same_shape(lab, "labels", scored, "test")
+    if not scored.any():
+        raise ValueError("`test` holds no pixel: nothing to score (by default it is the part "
+                         "of the image outside `aoi`)")
+    truth = np.where(scored, lab, 0)
+    if not truth.any():
+        raise ValueError("no labelled object lies in the `test` area: SEG is undefined there")
+    split = dict(split or {})
+    weights = {"prob": 1.0, "dist": 1.0} if loss_weights is None else loss_weights
+    runs = [(f, e, seed + r) for f, e in settings for r in range(repeats)]
+    rows = []
+    logger, level = _quiet_tensorflow()
+    try:
+        for f, e, run_seed in _progress(runs, total=len(runs), desc="trainings",
+                                        progress=progress):
+            start = time.perf_counter()
+            keras.backend.clear_session()
+            x, y = training_set(model, img, lab, fraction=f, scales=scales, aoi=region,
+                                rng=run_seed)
+            hist = train(lambda: keras.models.clone_model(model),
+                         _epochs_as_one(x, y, e, batch_size, run_seed), epochs=1,
+                         loss={"prob": "bce", "dist": "mae"}, loss_weights=weights,
+                         learning_rate=learning_rate, seed=run_seed, restore_best=False,
+                         metrics=[], callbacks=[_BuildOptimizer()], verbose=0)
+            prob, dist = predict_patch_classifier(hist.model, img, scales=scales, aoi=scored)
+            pred = np.where(scored, split_touching(prob, dist, **split), 0)
+            table = metrics.contingency_table(truth, pred)
+            rows.append({
+                "fraction": f, "epochs": e, "ef": e * f, "seed": run_seed, "pixels": len(x),
+                "seg": metrics.seg_score(table=table),
+                "seg_area_weighted": metrics.seg_score(table=table, area_weighted=True),
+                "ap": metrics.average_precision(table=table, definition="stardist").ap,
+                "objects": int(len(np.unique(pred)) - 1),
+                "seconds": time.perf_counter() - start})
+            del x, y, hist, prob, dist
+            gc.collect()
+    finally:
+        logger.setLevel(level)
+    return pd.DataFrame(rows)
+
+
+def _epochs_as_one(x, y, epochs, batch_size, seed):
+    """`epochs` passes over (x, y), each in a new random order, as one tf.data epoch.
+
+    The same presentations as ``epochs`` Keras epochs, without Keras' per-epoch overhead
+    (tens of milliseconds, which at F = 0.01 and E = 300 is most of the time) and with one
+    trace of the training step (batches of unknown size, the last one partial).
+    """
+    import tensorflow as tf
+
+    return (tf.data.Dataset.from_tensor_slices((x, y))
+            .shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
+            .repeat(epochs).batch(batch_size).prefetch(tf.data.AUTOTUNE))
+
+
+class _BuildOptimizer(keras.callbacks.Callback):
+    """Create the optimizer's variables before the first step is traced.
+
+    Keras otherwise creates them lazily inside the traced training step, which costs about
+    0.5 s of CPU per training on this course's machines (a fifth of a small model's start-up);
+    the variables and the training are the same either way.
+    """
+
+    def on_train_begin(self, logs=None):
+        self.model.optimizer.build(self.model.trainable_variables)

@@ -1,19 +1,22 @@
-"""Learning from a single image: a small CNN that classifies each pixel from multi-scale patches.
+"""Learning from a single image: a CNN that classifies each pixel from multi-scale patches.
 
-Introduced in notebook 09. Around every pixel, windows of ``size x size`` are taken from the
-image seen at several scales (1, 3, 9, 27 by default): scale ``s`` is the image block-averaged
-by ``s``, so its window covers ``size * s`` pixels of the original. The stack of windows is one
-training example; its targets are the pixel's inside/outside class and its capped distance to
-the nearest edge (`segkit.instances.distance_targets`), so the result can be split into
-touching objects with `segkit.instances.split_touching`.
+Introduced in notebook 09, after Bellybutton (Dillavou et al., Scientific Reports 2024): around
+every pixel, windows of ``size x size`` are taken from the image seen at several scales (1, 3,
+9, 27 by default): scale ``s`` is the image block-averaged by ``s``, so its window covers
+``size * s`` pixels of the original. The stack of windows is one training example; its
+targets are the pixel's inside/outside class and its capped distance to the nearest edge
+(`segkit.instances.distance_targets`), so the result can be split into touching objects with
+`segkit.instances.split_touching`.
 
 A few thousand labelled pixels of one image are enough to train it: pixels are sampled with
 balanced classes (optionally only inside an area-of-interest mask), and every patch is seen
 under one of the 8 symmetries of the square (rotations by 90 degrees and flips), drawn at
 random per example and per step by the model's first layer. `training_set` makes the patches
 and targets, and `segkit.train.train` fits the model, as for every model of the course.
+`patch_classifier` builds a small network (the default) or Bellybutton's own
+(``architecture="bellybutton"``).
 
-Efficient extraction: each scale is computed once for the whole image (`scale_pyramid`),
+Efficient extraction: each scale is computed once for the whole image (`_scale_pyramid`),
 padded by half a window, and `numpy.lib.stride_tricks.sliding_window_view` gives every window
 as a view; a batch of pixels is one fancy-indexing call per scale, with no Python loop over
 pixels.
@@ -21,15 +24,13 @@ pixels.
 
 import numpy as np
 
-from ._validate import (as_array, as_binary, as_rng, as_stack, check_int, check_numeric,
-                        check_real, describe)
+from ._validate import (as_array, as_binary, as_rng, as_stack, check_choice, check_int,
+                        check_numeric, check_real, describe)
 
-__all__ = [
-    "DEFAULT_SCALES", "scale_pyramid", "extract_patches", "patch_classifier", "training_set",
-    "predict_patch_classifier",
-]
+__all__ = ["patch_classifier", "training_set", "predict_patch_classifier"]
 
-DEFAULT_SCALES = (1, 3, 9, 27)
+_DEFAULT_SCALES = (1, 3, 9, 27)  # Bellybutton's example (its Fig. 1B: "1, 3, 9, and 27x")
+_ARCHITECTURES = ("small", "bellybutton")
 
 
 # ----------------------------------------------------------------------------- extraction
@@ -61,7 +62,7 @@ def _block_mean(img, s):
     return img.reshape(img.shape[0] // s, s, img.shape[1] // s, s).mean(axis=(1, 3))
 
 
-def scale_pyramid(image, *, scales=DEFAULT_SCALES, size=25):
+def _scale_pyramid(image, *, scales=_DEFAULT_SCALES, size=25):
     """The image at every scale, padded so that every pixel has a full window.
 
     Parameters
@@ -80,7 +81,7 @@ def scale_pyramid(image, *, scales=DEFAULT_SCALES, size=25):
 
     Examples
     --------
-    >>> [p.shape for p in scale_pyramid(np.zeros((30, 30)), scales=(1, 3), size=5)]
+    >>> [p.shape for p in _scale_pyramid(np.zeros((30, 30)), scales=(1, 3), size=5)]
     [(34, 34), (14, 14)]
     """
     img = _image(image)
@@ -92,13 +93,13 @@ def scale_pyramid(image, *, scales=DEFAULT_SCALES, size=25):
             for s in _scales(scales)]
 
 
-def extract_patches(pyramid, rows, cols, *, scales=DEFAULT_SCALES, size=25):
+def _extract_patches(pyramid, rows, cols, *, scales=_DEFAULT_SCALES, size=25):
     """Windows around pixels ``(rows[i], cols[i])``, one channel per scale.
 
     Parameters
     ----------
     pyramid : list of ndarrays
-        From `scale_pyramid` with the same `scales` and `size`.
+        From `_scale_pyramid` with the same `scales` and `size`.
     rows, cols : (K,) int array_like
         Pixel coordinates in the original image.
 
@@ -111,7 +112,7 @@ def extract_patches(pyramid, rows, cols, *, scales=DEFAULT_SCALES, size=25):
     Examples
     --------
     >>> img = np.arange(49, dtype=float).reshape(7, 7)
-    >>> p = extract_patches(scale_pyramid(img, scales=(1,), size=3), [3], [3], scales=(1,),
+    >>> p = _extract_patches(_scale_pyramid(img, scales=(1,), size=3), [3], [3], scales=(1,),
     ...                     size=3)
     >>> p[0, :, :, 0].tolist()
     [[16.0, 17.0, 18.0], [23.0, 24.0, 25.0], [30.0, 31.0, 32.0]]
@@ -234,28 +235,57 @@ def _random_dihedral_layer():
 _LAYERS = {}
 
 
-def patch_classifier(*, n_scales=len(DEFAULT_SCALES), size=25, filters=16, cap=10,
-                     dropout=0.0, augment=True, seed=None, name="patch_classifier"):
-    """A small CNN from a multi-scale patch to the centre pixel's class and distance.
+def patch_classifier(*, architecture="small", n_scales=len(_DEFAULT_SCALES), size=25,
+                     filters=None, cap=10, dropout=None, augment=True, seed=None,
+                     name="patch_classifier"):
+    """A CNN from a multi-scale patch to the centre pixel's class and distance to the edge.
 
-    Two blocks of two 3x3 convolutions (ReLU) and 2x2 max pooling, global average pooling, a
-    dense layer; then two heads: ``"prob"`` (sigmoid, inside probability) and ``"dist"``
-    (sigmoid scaled by `cap`, the capped distance to the nearest edge). With `augment`, a
-    first layer shows every training patch under a random symmetry of the square (drawn
-    anew at every step; the identity at prediction).
+    Two outputs, as in Bellybutton (Dillavou et al. 2024, Method): ``"prob"``, the probability
+    that the centre pixel is inside an object (sigmoid; train it with binary cross-entropy),
+    and ``"dist"``, its distance to the nearest edge in pixels, in ``[0, cap]`` (train it with
+    the mean absolute error). With `augment`, a first layer shows every training patch under a
+    random symmetry of the square (drawn anew at every step; the identity at prediction).
+
+    ``architecture="small"`` (the default): two blocks of two 3x3 convolutions (ReLU, "same"
+    padding) and 2x2 max pooling, global average pooling, one dense layer of ``4 * filters``
+    units, optional dropout, then the heads (``"dist"`` a sigmoid scaled by `cap`).
+
+    ``architecture="bellybutton"``: Bellybutton's network as its text and its published code
+    describe it ("15 layers": 6 convolutions, 3 poolings, 4 dense layers and 2 outputs):
+
+    1. two 3x3 convolutions without padding (``2 * filters`` then `filters` channels) and 2x2
+       max pooling;
+    2. twice more: a 3x3 convolution, dropout, a 3x3 convolution (`filters` channels, "same"
+       padding), the block's input added back (a ResNet-style skip), 2x2 max pooling;
+    3. flatten, four dense layers of ``2 * filters`` units (ReLU), each followed by dropout;
+    4. ``"dist"``: one unit with a ReLU, clipped at `cap`; ``"prob"``: one sigmoid unit on the
+       last dense features plus the distance output (broadcast add), as in the code.
+
+    With ``filters=32`` (its default), ``size=25`` and ``dropout=0.1`` (its default) this is
+    the code's model 1 (``bellybuttonseg/generate_network.py``), whose last feature map is 2 x
+    2 x 32 (the paper's Fig. 1A caption says 2 x 2 x 96). Two details differ, with the same
+    function: the code's class output is a two-unit softmax trained with categorical
+    cross-entropy, the same classifier as one sigmoid unit with binary cross-entropy (so
+    this model has 65 parameters fewer: 78,690 against 78,755 for 4 scales); and the code's
+    distance ReLU is not clipped (the targets never exceed `cap`).
 
     Parameters
     ----------
+    architecture : {"small", "bellybutton"}
     n_scales : int
-        Channels of a patch: one per scale of `scale_pyramid`.
+        Channels of a patch: one per scale of the pyramid.
     size : int
-        Side of a patch (odd).
-    filters : int
-        Filters of the first block (doubled in the second).
+        Side of a patch (odd; at least 13 for ``"bellybutton"``, whose unpadded convolutions
+        and three poolings need it).
+    filters : int, optional
+        Width: the first block's filters for ``"small"`` (default 16, doubled in the second
+        block); the convolutions' filters for ``"bellybutton"`` (default 32; its first
+        convolution and its dense layers have twice as many).
     cap : float
         Distance cap, in pixels: the ``"dist"`` head predicts values in ``[0, cap]``.
-    dropout : float in [0, 1)
-        Dropout before the heads.
+    dropout : float in [0, 1), optional
+        Dropout rate: default 0 (none) for ``"small"``, where it acts before the heads; 0.1
+        for ``"bellybutton"``, where it acts at the code's five places.
     augment : bool
         Random symmetries of the square in training.
     seed : int, optional
@@ -267,25 +297,35 @@ def patch_classifier(*, n_scales=len(DEFAULT_SCALES), size=25, filters=16, cap=1
     keras.Model
         Uncompiled; input ``(None, size, size, n_scales)``, outputs a dict
         ``{"prob": (None, 1), "dist": (None, 1)}``. Train it with `segkit.train.train` on
-        `training_set`.
+        `training_set`, with ``loss={"prob": "bce", "dist": "mae"}``.
 
     Examples
     --------
     >>> model = patch_classifier(filters=4)
     >>> model.input_shape, sorted(model.output_names)
     ((None, 25, 25, 4), ['dist', 'prob'])
+    >>> bb = patch_classifier(architecture="bellybutton")
+    >>> bb.count_params(), bb.get_layer("pool3").output.shape
+    (78690, (None, 2, 2, 32))
     """
     import keras
     from keras import layers
 
+    architecture = check_choice(architecture, "architecture", _ARCHITECTURES)
     n_scales = check_int(n_scales, "n_scales", minimum=1)
-    size = check_int(size, "size", minimum=5)
-    filters = check_int(filters, "filters", minimum=1)
+    bellybutton = architecture == "bellybutton"
+    size = check_int(size, "size", minimum=13 if bellybutton else 5)
+    filters = check_int(32 if bellybutton and filters is None else
+                        16 if filters is None else filters, "filters", minimum=1)
     cap = check_real(cap, "cap", low=0.0, low_open=True)
-    dropout = check_real(dropout, "dropout", low=0.0, high=1.0, high_open=True)
+    dropout = check_real((0.1 if bellybutton else 0.0) if dropout is None else dropout,
+                         "dropout", low=0.0, high=1.0, high_open=True)
     inputs = keras.Input((size, size, n_scales), name="patches")
     x = _random_dihedral_layer()(seed=seed, name="random_dihedral")(inputs) if augment \
         else inputs
+    if bellybutton:
+        prob, dist = _bellybutton_body(x, filters=filters, cap=cap, dropout=dropout)
+        return keras.Model(inputs, {"prob": prob, "dist": dist}, name=name)
     for level in range(2):
         for i in range(2):
             x = layers.Conv2D(filters * 2 ** level, 3, padding="same", activation="relu",
@@ -302,12 +342,62 @@ def patch_classifier(*, n_scales=len(DEFAULT_SCALES), size=25, filters=16, cap=1
     return keras.Model(inputs, {"prob": prob, "dist": dist}, name=name)
 
 
+def _bellybutton_body(x, *, filters, cap, dropout):
+    """Bellybutton's network after the input (`patch_classifier`): its two output tensors.
+
+    Follows ``bellybuttonseg/generate_network.py`` (commit 5c46b4a, lines 30-59), layer by
+    layer; the layer names say which block each belongs to.
+    """
+    from keras import layers
+
+    def drop(y, name):
+        return layers.Dropout(dropout, name=name)(y) if dropout else y
+
+    x = layers.Conv2D(2 * filters, 3, activation="relu", name="block1_conv1")(x)
+    x = layers.Conv2D(filters, 3, activation="relu", name="block1_conv2")(x)
+    x = layers.MaxPooling2D(2, name="pool1")(x)
+    for block in (2, 3):
+        skip = x
+        x = layers.Conv2D(filters, 3, activation="relu", padding="same",
+                          name=f"block{block}_conv1")(x)
+        x = drop(x, f"block{block}_dropout")
+        x = layers.Conv2D(filters, 3, activation="relu", padding="same",
+                          name=f"block{block}_conv2")(x)
+        x = layers.Add(name=f"block{block}_skip")([x, skip])
+        x = layers.MaxPooling2D(2, name=f"pool{block}")(x)
+    x = layers.Flatten(name="flatten")(x)
+    for i in range(1, 5):
+        x = layers.Dense(2 * filters, activation="relu", name=f"dense{i}")(x)
+        x = drop(x, f"dense{i}_dropout")
+    dist = layers.Dense(1, name="dist_unit")(x)
+    dist = layers.ReLU(max_value=cap, name="dist")(dist)
+    joined = layers.Add(name="features_plus_dist")([x, dist])
+    prob = layers.Dense(1, activation="sigmoid", name="prob")(joined)
+    return prob, dist
+
+
+def _cap(model):
+    """The distance cap of a `patch_classifier` (its ``"dist"`` layer holds it)."""
+    try:
+        layer = model.get_layer("dist")
+    except ValueError:
+        raise ValueError("`model` has no layer named 'dist'; build it with "
+                         "segkit.patches.patch_classifier") from None
+    cap = getattr(layer, "scale", None)
+    if cap is None:
+        cap = getattr(layer, "max_value", None)
+    if cap is None:
+        raise ValueError(f"`model`'s 'dist' layer ({type(layer).__name__}) does not say the "
+                         "distance cap; build the model with segkit.patches.patch_classifier")
+    return float(cap)
+
+
 def _geometry(model):
     _, size, _, n_scales = model.input_shape
     return int(size), int(n_scales)
 
 
-def training_set(model, image, labels, *, fraction, scales=DEFAULT_SCALES, aoi=None,
+def training_set(model, image, labels, *, fraction, scales=_DEFAULT_SCALES, aoi=None,
                  balanced=True, rng=None):
     """Patches and targets of sampled pixels of one labelled image, for `segkit.train.train`.
 
@@ -355,26 +445,52 @@ def training_set(model, image, labels, *, fraction, scales=DEFAULT_SCALES, aoi=N
     if lab.shape != img.shape:
         raise ValueError(f"`labels` (shape {lab.shape}) must have the same shape as `image` "
                          f"(shape {img.shape})")
-    cap = float(model.get_layer("dist").scale)
+    cap = _cap(model)
     dist_map = distance_targets(lab, cap=cap)
     rows, cols = _sample_pixels(lab, fraction=fraction, aoi=aoi, balanced=balanced, rng=rng)
-    x = extract_patches(scale_pyramid(img, scales=scales, size=size), rows, cols,
+    x = _extract_patches(_scale_pyramid(img, scales=scales, size=size), rows, cols,
                         scales=scales, size=size)
     y = {"prob": (lab[rows, cols] > 0).astype(np.float32)[:, None],
          "dist": dist_map[rows, cols].astype(np.float32)[:, None]}
     return x, y
 
 
-def predict_patch_classifier(model, image, *, scales=DEFAULT_SCALES, batch_size=1024,
-                             rows_per_chunk=None):
-    """Inside probability and distance for every pixel of an image.
+def predict_patch_classifier(model, image, *, scales=_DEFAULT_SCALES, aoi=None,
+                             batch_size=1024, rows_per_chunk=None):
+    """Inside probability and distance for every pixel of an image (or of an area of it).
 
-    The pyramid is built once; pixels are processed a band of rows at a time (memory stays
-    at a few tens of MB for any image size).
+    The pyramid is built once for the whole image, so a pixel near the edge of `aoi` sees
+    the same patch as in a prediction of the whole image; pixels are processed a band of
+    rows at a time (memory stays at a few tens of MB for any image size).
+
+    Parameters
+    ----------
+    model : keras.Model
+        From `patch_classifier`, trained.
+    image : (H, W) ndarray
+        Normalised grey image, normalised as the training image was.
+    scales : sequence of int
+        The scales the model was trained with, one per input channel.
+    aoi : (H, W) bool ndarray, optional
+        Predict only these pixels (e.g. the held-out part of the image); the others get
+        probability and distance 0. Prediction costs one forward pass per pixel, so this
+        saves time in proportion.
+    batch_size : int
+    rows_per_chunk : int, optional
+        Rows per band (default: about 4096 pixels per band).
 
     Returns
     -------
     prob, dist : (H, W) float32 ndarrays
+
+    Examples
+    --------
+    >>> model = patch_classifier(n_scales=2, size=9, filters=2, cap=5)
+    >>> aoi = np.zeros((12, 16), bool); aoi[:, 8:] = True
+    >>> prob, dist = predict_patch_classifier(model, np.zeros((12, 16)), scales=(1, 3),
+    ...                                       aoi=aoi)
+    >>> prob.shape, float(prob[:, :8].max()), bool((dist <= 5).all())
+    ((12, 16), 0.0, True)
     """
     img = _image(image)
     scales = _scales(scales)
@@ -383,17 +499,23 @@ def predict_patch_classifier(model, image, *, scales=DEFAULT_SCALES, batch_size=
     if n_scales != len(scales):
         raise ValueError(f"`model` takes {n_scales} scales but `scales` names {len(scales)}")
     h, w = img.shape
+    region = np.ones((h, w), bool) if aoi is None else as_binary(aoi, "aoi")
+    if region.shape != img.shape:
+        raise ValueError(f"`aoi` (shape {region.shape}) must have the same shape as `image` "
+                         f"(shape {img.shape})")
     if rows_per_chunk is None:
         rows_per_chunk = max(1, 4096 // w)
-    pyramid = scale_pyramid(img, scales=scales, size=size)
-    prob = np.empty((h, w), np.float32)
-    dist = np.empty((h, w), np.float32)
-    cc = np.arange(w)
+    rows_per_chunk = check_int(rows_per_chunk, "rows_per_chunk", minimum=1)
+    pyramid = _scale_pyramid(img, scales=scales, size=size)
+    prob = np.zeros((h, w), np.float32)
+    dist = np.zeros((h, w), np.float32)
     for r0 in range(0, h, rows_per_chunk):
-        rr = np.arange(r0, min(h, r0 + rows_per_chunk))
-        r, c = np.repeat(rr, w), np.tile(cc, rr.size)
-        out = model.predict(extract_patches(pyramid, r, c, scales=scales, size=size),
+        r, c = np.nonzero(region[r0:r0 + rows_per_chunk])
+        if not r.size:
+            continue
+        r = r + r0
+        out = model.predict(_extract_patches(pyramid, r, c, scales=scales, size=size),
                             batch_size=batch_size, verbose=0)
-        prob[rr] = np.asarray(out["prob"]).reshape(rr.size, w)
-        dist[rr] = np.asarray(out["dist"]).reshape(rr.size, w)
+        prob[r, c] = np.asarray(out["prob"])[:, 0]
+        dist[r, c] = np.asarray(out["dist"])[:, 0]
     return prob, dist

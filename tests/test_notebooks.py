@@ -70,6 +70,18 @@ EXPECTED_OUTPUT = {
         r"images \(section 3\)",  # AP against training images
         r"U-Net, MIA weights\s+\d",  # MIA's border weights
     ],
+    "09_one_image": [
+        r"layers \(conv, pool, dense, output\)\s+15\s+15\n",
+        r"last feature map\s+2x2x96 / 2x2x32\s+2x2x32\n",
+        r"parameters \(code, 4 scales\)\s+78,755\s+78,690\n",
+        r"epochs on \d+ pixels \(E·F = [\d.]+\): SEG [01]\.\d{3}, area-weighted SEG "
+        r"[01]\.\d{3}, AP [01]\.\d{3}",
+        r"fraction\s+epochs\s+ef\s+seed\s+pixels\s+seg\s+seg_area_weighted\s+ap",
+        r"runs with E·F >= [\d.]+, SEG on the held-out half:\n\s+count\s+mean\s+std",
+        r"Bellybutton, photoelastic disks \(all training pixels, E = 2\):\s+SEG above 0\.9\n"
+        r"this run, best of the runs with E·F >= [\d.]+:\s+SEG [01]\.\d{3}",
+        r"U-Net, every labelled pixel\s+SEG [01]\.\d{3}, AP [01]\.\d{3}",
+    ] + [rf"ex09_{k} · [^\n]+\n(?:  [^\n]*\n)+Passed: " for k in range(1, 5)],
 }
 
 
