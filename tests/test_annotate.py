@@ -447,6 +447,9 @@ def test_panel_turns_screen_events_into_points_strokes_zoom_and_pan():
         warnings.simplefilter("error")
         ann.widget
     assert ann._view.size == (576, 768)
+    # the handles the browser test finds the panel and its canvas by
+    assert "segkit-annotator" in ann.widget._dom_classes
+    assert "segkit-annotate-canvas" in ann._ui["canvas"]._dom_classes
     # a click at the screen position of image pixel (100, 200)
     y, x = ann._view.to_screen(100.5, 200.5)
     ann._on_down(x, y); ann._on_up(x, y)

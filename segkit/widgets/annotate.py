@@ -1007,6 +1007,7 @@ class Annotator:
         dh, dw = self._view.size
         canvas = MultiCanvas(3, width=dw, height=dh)  # image, mask overlay, points
         canvas.layout.width, canvas.layout.height = f"{dw}px", f"{dh}px"
+        canvas.add_class("segkit-annotate-canvas")  # stable handles for the browser test
         ui = {"canvas": canvas}
         ui["mode"] = W.ToggleButtons(options=["point", "brush", "erase", "pan"],
                                      value="point", description="mode")
@@ -1060,6 +1061,7 @@ class Annotator:
         rows += [W.HBox(sliders + [brush]), ui["status"],
                  W.HBox([pts_path, save_pts, mask_path, save_mask])]
         box = W.VBox(rows)
+        box.add_class("segkit-annotator")
         self._update_labels(everything=True)
         return box
 

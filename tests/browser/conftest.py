@@ -15,6 +15,10 @@ Reusable pieces, for any test of what a learner sees:
 - ``browser_context``: one Chromium profile, fresh per session; ``new_page`` gives a tab.
 - ``open_notebook(page, lab, relpath)``, ``run_all(page)``: open a notebook, wait for its
   kernel; run every cell and wait until the kernel is idle again.
+- ``run_through(page, index)``: run the cells up to `index` only (a widget before the
+  cells that would use it).
+- ``kernel_eval(page, expression)``: a value from the notebook's kernel (``ann.points.tolist()``).
+- ``settled_box(locator)``: where an element is once JupyterLab's smooth scroll has stopped.
 - ``shutdown_kernel(page)``: stop the notebook's kernel before closing its tab.
 - ``cell_outputs(page)``: the cells with their outputs, as in a notebook's JSON.
 - ``widget_panels(page)``: the widget trees in cell outputs, with their sliders, outputs, buttons.
@@ -26,8 +30,10 @@ Reusable pieces, for any test of what a learner sees:
 - ``static_server(folder)``: serve a folder on 127.0.0.1; ``book_site``: the built book there.
 """
 
+import ast
 import functools
 import http.server
+import json
 import os
 import secrets
 import shutil
@@ -292,6 +298,28 @@ def run_all(page, *, timeout_s=RUN_ALL_TIMEOUT_S):
     """
     start = time.monotonic()
     page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    return _wait_for_run(page, start, timeout_s)
+
+
+def run_through(page, index, *, timeout_s=RUN_ALL_TIMEOUT_S):
+    """Run cells 0 to `index` (page order, as in ``cell_outputs``) and wait until none is
+    queued or running ("Run All Above" on the next cell; "Run All" for the last cell).
+
+    Returns the wall time in seconds.
+    """
+    start = time.monotonic()
+    page.evaluate("""(i) => {
+      const nb = window.jupyterapp.shell.currentWidget.content;
+      if (i + 1 >= nb.widgets.length) {
+        return window.jupyterapp.commands.execute('notebook:run-all-cells');
+      }
+      nb.activeCellIndex = i + 1;
+      return window.jupyterapp.commands.execute('notebook:run-all-above');
+    }""", index)
+    return _wait_for_run(page, start, timeout_s)
+
+
+def _wait_for_run(page, start, timeout_s):
     # the first prompt turns to [*] at once; then wait for no [*] and an idle kernel, twice in
     # a row a second apart (an idle kernel between two queued cells is not the end)
     page.wait_for_function(
@@ -307,6 +335,51 @@ def run_all(page, *, timeout_s=RUN_ALL_TIMEOUT_S):
         page.wait_for_timeout(1000)
         if page.evaluate(done):
             return time.monotonic() - start
+
+
+def kernel_eval(page, expression, *, timeout_s=60):
+    """The value of the Python `expression` in the kernel of the notebook shown in `page`.
+
+    The value travels as JSON (``json.dumps(expression)`` is evaluated in the kernel), so
+    it must be made of lists, dicts, strings, numbers, booleans and None: ``ann.points.tolist()``,
+    ``int(ann.mask.sum())``. It is a silent execute request's ``user_expressions`` on the
+    page's own kernel connection: it leaves no prompt number, output or history in the
+    notebook, and it reaches the kernel after every widget message the page sent before it
+    (a click's message included), as the kernel handles its shell messages in order.
+    An exception in the kernel raises RuntimeError here.
+    """
+    value = page.evaluate("""async ([expr, ms]) => {
+      const w = window.jupyterapp.shell.currentWidget;
+      const kernel = w.sessionContext.session.kernel;
+      const future = kernel.requestExecute({code: '', silent: true, store_history: false,
+                                            user_expressions: {v: expr}});
+      const timer = new Promise((_, fail) => setTimeout(
+        () => fail(new Error(`no reply from the kernel within ${ms} ms`)), ms));
+      const reply = await Promise.race([future.done, timer]);
+      return reply.content.user_expressions.v;
+    }""", [f"__import__('json').dumps({expression})", timeout_s * 1000])
+    if value.get("status") != "ok":
+        raise RuntimeError(f"{expression!r} in the kernel: {value.get('ename')}: "
+                           f"{value.get('evalue')}")
+    return json.loads(ast.literal_eval(value["data"]["text/plain"]))
+
+
+def settled_box(locator, *, timeout_s=10, still_s=0.3):
+    """The bounding box of `locator` once it has stopped moving for `still_s` seconds.
+
+    JupyterLab scrolls smoothly to a cell that becomes active (a click in its output makes
+    it so): a position read during the scroll would send the next click elsewhere.
+    """
+    deadline = time.monotonic() + timeout_s
+    last, since = locator.bounding_box(), time.monotonic()
+    while time.monotonic() < deadline:
+        time.sleep(0.05)
+        box = locator.bounding_box()
+        if box != last:
+            last, since = box, time.monotonic()
+        elif time.monotonic() - since >= still_s:
+            return box
+    raise AssertionError(f"still moving after {timeout_s} s: {last}")
 
 
 def shutdown_kernel(page):
@@ -475,6 +548,21 @@ def _truncated_labels_fixture():
 @pytest.fixture(scope="session", name="shot")
 def _shot_fixture():
     return shot
+
+
+@pytest.fixture(scope="session", name="run_through")
+def _run_through_fixture():
+    return run_through
+
+
+@pytest.fixture(scope="session", name="kernel_eval")
+def _kernel_eval_fixture():
+    return kernel_eval
+
+
+@pytest.fixture(scope="session", name="settled_box")
+def _settled_box_fixture():
+    return settled_box
 
 
 @pytest.fixture(scope="session", name="shutdown_kernel")
