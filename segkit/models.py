@@ -414,7 +414,6 @@ def unet(input_shape=(None, None, 1), *, depth=4, base_filters=16, batch_norm=Tr
     x, skips = inputs, []
     for level in range(depth):
         x = _conv_block(x, base_filters * 2 ** level, convs=2, batch_norm=batch_norm,
-        x = _conv_block(x, base_filters * 2 ** level, convs=2, batch_norm=batch_norm,
                         kernel_size=k, name=f"enc{level}")
         if enc_rates:
             x = _dropout(x, enc_rates[0], mc_dropout, f"enc{level}_dropout", spatial=True)

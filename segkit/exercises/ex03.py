@@ -25,7 +25,7 @@ import numpy as np
 
 from .. import metrics, synthetic, weak
 from .._validate import check_choice, check_real
-from ._core import (FAILED, NOT_WRITTEN, as_function, as_mapping, as_number, call, close,
+from ._core import (FAILED, NOT_WRITTEN, as_function, as_mapping, call, close,
                     exercise)
 
 __all__ = ["ex03_1", "ex03_2", "ex03_3", "ex03_4"]

@@ -21,7 +21,7 @@ import numpy as np
 
 from .. import metrics
 from .._validate import describe
-from ._core import (FAILED, NOT_WRITTEN, as_function, as_mapping, as_number, call, close,
+from ._core import (FAILED, NOT_WRITTEN, as_function, as_number, call, close,
                     exercise)
 
 __all__ = ["ex06_1", "ex06_2", "ex06_3", "ex06_4"]

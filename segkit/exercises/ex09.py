@@ -29,7 +29,7 @@ import numpy as np
 from .. import instances, metrics
 from .._validate import check_choice, check_int
 from ._core import (FAILED, NOT_WRITTEN, as_function, as_mapping, as_number, call, close,
-                    exercise, source_of)
+                    exercise)
 
 __all__ = ["ex09_1", "ex09_2", "ex09_3", "ex09_4"]
 
