@@ -3,6 +3,7 @@
 #   make test            the test suite, notebooks included (quick mode), browser tests excluded
 #   make test-colab      the notebooks on Colab's own package versions (Python 3.13, .venv-colab)
 #   make book            the executed course as a static website, build/book/html (QUICK=1 too)
+#   make book-built      the same site from the quick-mode copies `make test` left (CI)
 #   make test-browser    JupyterLab and the book in headless Chromium (Debian's chromium package)
 # Both create the virtual environment (.venv) from environment.yml's pins when it is missing.
 #   make student         student copies, solutions replaced by stubs, in build/student/
@@ -15,7 +16,7 @@ QUICK  ?= 0
 ONLY   ?=
 PYTEST_ARGS ?=
 
-.PHONY: env data course test test-colab test-browser book bench headers strip timings clean student solutions
+.PHONY: env data course test test-colab test-browser book book-built bench headers strip timings clean student solutions
 
 env: $(STAMP)
 
@@ -49,6 +50,11 @@ test-browser: $(STAMP)
 # The executed course as a static website (tools/book.py, Jupyter Book 1, built offline):
 # runs the notebooks (`make course`, QUICK=1 for the quick run), then build/book/html.
 book: course
+	$(PY) tools/book.py
+
+# The site from the executed copies that `make test` left in build/notebooks (its notebook
+# tests keep them, quick mode): CI's book stage, without running every notebook again.
+book-built: $(STAMP)
 	$(PY) tools/book.py
 
 # Colab's profile (tools/colab_profile.py): a Python 3.13 environment with Colab's versions of

@@ -1,6 +1,10 @@
 """Every notebook runs top to bottom from a fresh kernel, in quick mode, within memory."""
 
+import json
+import os
 import re
+import shutil
+import time
 
 import nbformat
 import pytest
@@ -101,3 +105,25 @@ def test_notebook_runs_in_quick_mode(path, tmp_path):
     text = printed(nbformat.read(tmp_path / path.name, as_version=4))
     for pattern in EXPECTED_OUTPUT.get(path.stem, []):
         assert re.search(pattern, text), f"{path.stem} did not print {pattern!r}"
+    keep_executed_copy(tmp_path / path.name, report)
+
+
+def keep_executed_copy(executed, report):
+    """Leave a passing notebook's executed copy where `make course QUICK=1` puts it.
+
+    ``build/notebooks/`` and ``build/course-report-quick.json``, so that `make book-built`
+    (CI's book stage) builds the site from the runs this test made instead of running every
+    notebook once more. Written atomically: a stopped run leaves no half-written copy.
+    """
+    build = course.ROOT / "build"
+    (build / "notebooks").mkdir(parents=True, exist_ok=True)
+    tmp = build / "notebooks" / f".{executed.name}.tmp"
+    shutil.copyfile(executed, tmp)
+    os.replace(tmp, build / "notebooks" / executed.name)
+    path = build / "course-report-quick.json"
+    previous = json.loads(path.read_text()) if path.is_file() else None
+    merged = course.merge_reports(previous, [report], mode="quick",
+                                  date=time.strftime("%Y-%m-%d"), cpu_count=os.cpu_count())
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(merged, indent=2))
+    os.replace(tmp, path)
