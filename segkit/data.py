@@ -326,14 +326,18 @@ def _byte_bar(rel):
 
 def _fetch_files(name, ds, rels, *, root, allow_unverified=False, progressbar=False):
     """Paths of the files `rels` of dataset `name`, downloading the missing ones."""
-    unknown = [k for k in rels if not ds.files[k][1]]
+    folder = Path(root) / name
+    # Files without a recorded checksum: one already on disk (an earlier download with
+    # allow_unverified=True, or put there by hand) is used after its size check, as notebook
+    # 01's download is by the notebooks after it; only a download needs the explicit consent.
+    unknown = [k for k in rels if not ds.files[k][1]
+               and not _local_path(folder, k, name).is_file()]
     if unknown and not allow_unverified:
         raise ValueError(
             f"dataset {name!r} has no recorded checksum for {unknown}; refusing to download "
             "unverified files. Pass `allow_unverified=True` to download them anyway (their "
             "SHA-256 will be printed so you can record it)."
         )
-    folder = Path(root) / name
     paths, missing = {}, []
     for rel in rels:
         url, sha = ds.files[rel]

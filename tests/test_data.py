@@ -303,6 +303,9 @@ def test_fetch_refuses_unverified_unless_allowed(served, tmp_path, monkeypatch, 
     paths = data.fetch("local-em", root=tmp_path / "cache", registry=reg, allow_unverified=True)
     sha = hashlib.sha256(paths["training"].read_bytes()).hexdigest()
     assert f"sha256 {sha} (unverified)" in capsys.readouterr().out
+    # once on disk, the notebooks after the one that downloaded it use it without the flag
+    again = data.fetch("local-em", root=tmp_path / "cache", registry=reg)
+    assert again["training"] == paths["training"] and "unverified" not in capsys.readouterr().out
 
 
 def test_real_registry_is_honest_about_unknown_checksums():
