@@ -37,7 +37,7 @@ import tensorflow as tf  # noqa: E402
 from _timing import best_of  # noqa: E402
 from segkit import _precision  # noqa: E402
 from segkit.models import unet  # noqa: E402
-from segkit.predict import predict_tiled, tile_positions  # noqa: E402
+from segkit.predict import _tile_positions, predict_tiled  # noqa: E402
 
 
 def conv_flops(model):
@@ -125,8 +125,8 @@ def main(argv=None):
     any_size.set_weights(model.get_weights())
     slice_ = rng.random((768, 1024), dtype=np.float32)
     tile, overlap = 256, 32
-    n_slice_tiles = (len(tile_positions(768 + overlap, tile, tile - overlap))
-                     * len(tile_positions(1024 + overlap, tile, tile - overlap)))
+    n_slice_tiles = (len(_tile_positions(768 + overlap, tile, tile - overlap))
+                     * len(_tile_positions(1024 + overlap, tile, tile - overlap)))
     tiles = rng.random((n_slice_tiles, tile, tile, 1), dtype=np.float32)
 
     def tiled():

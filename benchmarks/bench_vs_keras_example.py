@@ -20,7 +20,7 @@ segkit's side is notebook 05's U-Net (depth 4, 8 base filters, dropout 0.1) trai
 
 Both train on the same 256 x 256 tiles of the synthetic EM data (`_em_data.em_tiles`), batch
 4, in float32 (``--precision`` changes both), for the same wall-clock budget: each stops
-before an epoch that would end after ``--minutes`` (`segkit.train.TimeLimit`). Both then
+before an epoch that would end after ``--minutes`` (``segkit.train._TimeLimit``). Both then
 predict the whole test stack with `segkit.predict.predict_tiled` (tile 256, overlap 32),
 and `segkit.metrics.dice` scores it. "Dice per minute" is test Dice over training minutes.
 Full mode: ``synthetic-em``, 4 minutes each; ``--quick``: ``synthetic-em-small``, 0.5 min.
@@ -118,7 +118,7 @@ def main(argv=None):
     t0 = time.perf_counter()
     fit = model.fit(x, y.astype(np.int32), batch_size=4, epochs=1000, shuffle=True,
                     validation_data=(data["val"][0], data["val"][1].astype(np.int32)),
-                    callbacks=[train.TimeLimit(minutes)], verbose=0)
+                    callbacks=[train._TimeLimit(minutes)], verbose=0)
     seconds = time.perf_counter() - t0
     rows.append({"model": "Keras example U-Net-like (Xception-style)",
                  "params": model.count_params(), "epochs": len(fit.epoch), "seconds": seconds,

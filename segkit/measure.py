@@ -11,9 +11,7 @@ import numpy as np
 from ._validate import (as_array, as_label_stack, check_finite, check_int, check_numeric,
                         check_real)
 
-__all__ = [
-    "object_table", "histogram_pair", "cosine_distance", "rdf", "compare_distributions",
-]
+__all__ = ["object_table", "histogram_pair", "rdf", "compare_distributions"]
 
 _SHAPE_COLUMNS = ("area", "equivalent_diameter", "perimeter", "major_axis", "minor_axis",
                   "aspect_ratio", "solidity", "skeleton_length")
@@ -233,12 +231,12 @@ def histogram_pair(a, b, *, bins=20, range=None):
     return h[0], h[1], edges
 
 
-def cosine_distance(h_a, h_b):
+def _cosine_distance(h_a, h_b):
     """``1 - cos`` of the angle between two histograms: 0 same shape, 1 no common bin.
 
     Examples
     --------
-    >>> cosine_distance([1, 0], [2, 0]), cosine_distance([1, 0], [0, 1])
+    >>> _cosine_distance([1, 0], [2, 0]), _cosine_distance([1, 0], [0, 1])
     (0.0, 1.0)
     """
     u = np.asarray(h_a, float).ravel()
@@ -358,8 +356,9 @@ def compare_distributions(true_labels, pred_labels, *, pixel_size=1.0, min_area=
     Returns
     -------
     dict, or pandas.DataFrame with ``per_image``
-        ``area_distance``, ``diameter_distance``, ``aspect_distance``: cosine distances of the
-        histograms on common edges (`histogram_pair`, `cosine_distance`), 0 identical shape;
+        ``area_distance``, ``diameter_distance``, ``aspect_distance``: cosine distances
+        (``1 - cos`` of the angle) of the histograms on common edges (`histogram_pair`),
+        0 identical shape, 1 no common bin;
         ``rdf_rmse``: root-mean-square difference of the two g(r) curves over the bins where
         both are defined; ``n_true``, ``n_pred``: objects measured. The DataFrame has one
         row per image, with its index in ``image``.
@@ -409,7 +408,7 @@ def _compare(true_labels, pred_labels, *, pixel_size, min_area, exclude_border, 
     out = {}
     for key, col in (("area_distance", "area"), ("diameter_distance", "equivalent_diameter"),
                      ("aspect_distance", "aspect_ratio")):
-        out[key] = cosine_distance(*histogram_pair(tt[col], tp[col], bins=bins)[:2])
+        out[key] = _cosine_distance(*histogram_pair(tt[col], tp[col], bins=bins)[:2])
     _, g_t = rdf(true_labels, r_max=r_max, bins=rdf_bins, pixel_size=pixel_size)
     _, g_p = rdf(pred_labels, r_max=r_max, bins=rdf_bins, pixel_size=pixel_size)
     ok = np.isfinite(g_t) & np.isfinite(g_p)

@@ -17,19 +17,19 @@ import numpy as np
 from ._validate import as_array, check_finite, check_int, check_numeric, describe
 from .io import to_nhwc
 
-__all__ = ["predict_tiled", "predict_volume", "tile_positions", "blend_window"]
+__all__ = ["predict_tiled", "predict_volume"]
 
 
-def tile_positions(length, tile, stride):
+def _tile_positions(length, tile, stride):
     """Start offsets of tiles of size `tile` covering ``0..length`` with at most `stride` steps.
 
     The last tile is aligned to the end (``length - tile``) rather than running past it.
 
     Examples
     --------
-    >>> tile_positions(1056, 256, 224)
+    >>> _tile_positions(1056, 256, 224)
     [0, 224, 448, 672, 800]
-    >>> tile_positions(256, 256, 224)
+    >>> _tile_positions(256, 256, 224)
     [0]
     """
     if length <= tile:
@@ -40,7 +40,7 @@ def tile_positions(length, tile, stride):
     return starts
 
 
-def blend_window(tile, blend="average"):
+def _blend_window(tile, blend="average"):
     """Weights of one tile's prediction in the blend: ones, or a smooth (Gaussian) bump.
 
     The Gaussian window has sigma ``tile / 8`` and is floored at 1e-3 so that every pixel
@@ -81,7 +81,8 @@ def predict_tiled(model, image, *, tile=256, overlap=32, batch_size=8, normaliza
     normalization : segkit.io.Normalization, optional
         The object used for the training data. Required for integer images.
     blend : {"average", "gaussian"}
-        How overlapping predictions are combined (see `blend_window`).
+        How overlapping predictions are combined: ``"average"`` weighs them equally,
+        ``"gaussian"`` by a smooth window (sigma ``tile / 8``) that trusts tile centres more.
     precision : {"auto", "float32", "mixed_bfloat16", "mixed_float16"}
         The policy the forward passes compute in. A model built under another policy is run
         through a copy rebuilt under this one, with the same weights and float32 output
@@ -133,7 +134,7 @@ def _plan(model, tile, overlap, batch_size, blend, precision):
     tile = check_int(tile, "tile", minimum=1)
     batch_size = check_int(batch_size, "batch_size", minimum=1)
     overlap = _overlap_pixels(overlap, tile)
-    window = blend_window(tile, blend)
+    window = _blend_window(tile, blend)
     _check_model_tile(model, tile)
     _precision.check_precision(precision)
     return {"model": _precision.for_inference(model, precision), "tile": tile,
@@ -170,7 +171,7 @@ def _predict_slices(plan, get_slice, n, h, w, normalize):
     margin = overlap // 2
     stride = tile - overlap
     hp, wp = max(h + 2 * margin, tile), max(w + 2 * margin, tile)
-    ys, xs = tile_positions(hp, tile, stride), tile_positions(wp, tile, stride)
+    ys, xs = _tile_positions(hp, tile, stride), _tile_positions(wp, tile, stride)
     pad = ((margin, hp - h - margin), (margin, wp - w - margin), (0, 0))
 
     weight_sum = np.zeros((hp, wp))

@@ -30,7 +30,7 @@ from ._validate import (as_array, check_choice, check_finite, check_int, check_n
                         check_real, describe)
 from .losses import _DiceMetric, _IoUMetric, get_loss, target_kind
 
-__all__ = ["train", "BestCheckpoint", "TimeLimit"]
+__all__ = ["train"]
 
 
 # ----------------------------------------------------------------------------- checkpoints
@@ -66,7 +66,7 @@ def _check_checkpoint_path(path):
     return path
 
 
-class BestCheckpoint(keras.callbacks.Callback):
+class _BestCheckpoint(keras.callbacks.Callback):
     """Save the model whenever `monitor` improves, atomically, and optionally restore it.
 
     Each save goes to a temporary ``.keras`` file beside `path` and is then renamed onto it
@@ -117,7 +117,7 @@ class BestCheckpoint(keras.callbacks.Callback):
             self.model.set_weights(self._best_weights)
 
 
-class TimeLimit(keras.callbacks.Callback):
+class _TimeLimit(keras.callbacks.Callback):
     """Stop training before an epoch that would end after `minutes` of training.
 
     Uses the longest epoch so far as the estimate of the next one, so a budget of 10 minutes
@@ -346,7 +346,8 @@ def train(model, train_data, val_data=None, *, epochs, learning_rate=1e-3, epsil
     early_stopping : int, optional
         Stop after this many epochs without improvement.
     time_limit : float, optional
-        Minutes of training after which no new epoch starts (`TimeLimit`).
+        Minutes of training after which no new epoch starts (the longest epoch so far
+        estimates the next one).
     restore_best : bool
         End with the weights of the best epoch rather than the last one.
     seed : int
@@ -469,7 +470,7 @@ def train(model, train_data, val_data=None, *, epochs, learning_rate=1e-3, epsil
             fit_kwargs["validation_data"] = _check_arrays(val_data, "val_data", spec)
     monitor = "val_loss" if val_data is not None else "loss"
 
-    cbs = [BestCheckpoint(checkpoint, monitor=monitor, restore_best=restore_best)]
+    cbs = [_BestCheckpoint(checkpoint, monitor=monitor, restore_best=restore_best)]
     if log_csv is not None:
         cbs.append(keras.callbacks.CSVLogger(str(log_csv)))
     if tensorboard is not None:
@@ -477,7 +478,7 @@ def train(model, train_data, val_data=None, *, epochs, learning_rate=1e-3, epsil
     if early_stopping is not None:
         cbs.append(keras.callbacks.EarlyStopping(monitor=monitor, patience=early_stopping))
     if time_limit is not None:
-        cbs.append(TimeLimit(time_limit))
+        cbs.append(_TimeLimit(time_limit))
     cbs.extend(callbacks)
     history = model.fit(*fit_args, epochs=epochs, callbacks=cbs, verbose=verbose, **fit_kwargs)
     history.precision = policy

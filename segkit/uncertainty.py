@@ -393,6 +393,16 @@ def filter_uncertain(labels, uncertainty, *, threshold):
     equality.) Works slice by slice on a stack ``(N, H, W)``, image by image on a list.
     Kept objects keep their label.
 
+    Parameters
+    ----------
+    labels : (N, H, W) or (H, W) int ndarray, or a list of (H, W) ones
+        Predicted instances (0 background); a list for images of different sizes.
+    uncertainty : float ndarray of the same shape (a list for lists)
+        Per-pixel uncertainty, e.g. ``mc_predict(...)["mutual_info"]``.
+    threshold : float
+        An object whose mean uncertainty is above it is removed (``t_u``; `filter_sweep`
+        tries many).
+
     Returns
     -------
     ndarray or list
@@ -402,6 +412,14 @@ def filter_uncertain(labels, uncertainty, *, threshold):
     --------
     >>> filter_uncertain(np.array([[1, 1, 2]]), np.array([[0.1, 0.3, 0.5]]), threshold=0.4)
     array([[1, 1, 0]])
+
+    A stack is filtered slice by slice; object 3 keeps its mean of 0.2, as the uncertain
+    background pixel beside it does not count:
+
+    >>> labels = np.array([[[1, 1, 2]], [[0, 3, 3]]])
+    >>> u = np.array([[[0.1, 0.3, 0.5]], [[0.9, 0.2, 0.2]]])
+    >>> filter_uncertain(labels, u, threshold=0.4).tolist()
+    [[[1, 1, 0]], [[0, 3, 3]]]
     """
     pairs, layout = _pairs(labels, uncertainty)
     threshold = check_real(threshold, "threshold")

@@ -94,9 +94,9 @@ def test_stack_slices_and_empty():
 def test_histogram_pair_and_cosine_distance():
     h_a, h_b, edges = measure.histogram_pair([1, 1, 2], [1, 1, 2, np.inf], bins=4)
     assert h_a.sum() == pytest.approx(1) and edges.size == 5
-    assert measure.cosine_distance(h_a, h_b) == pytest.approx(0)
+    assert measure._cosine_distance(h_a, h_b) == pytest.approx(0)
     h_a, h_b, _ = measure.histogram_pair([0.0], [10.0], bins=2)
-    assert measure.cosine_distance(h_a, h_b) == 1.0
+    assert measure._cosine_distance(h_a, h_b) == 1.0
 
 
 def test_rdf_lattice_peak_and_poisson_near_one():

@@ -6,7 +6,7 @@ import pytest
 
 from segkit.io import Normalization
 from segkit.models import unet
-from segkit.predict import blend_window, predict_tiled, tile_positions
+from segkit.predict import _blend_window, _tile_positions, predict_tiled
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +65,7 @@ def test_multiclass_output_layout():
 
 def test_tile_positions_cover_everything():
     for length in (1, 63, 64, 65, 300, 1056):
-        starts = tile_positions(length, 64, 48)
+        starts = _tile_positions(length, 64, 48)
         covered = np.zeros(max(length, 64), bool)
         for s in starts:
             covered[s:s + 64] = True
@@ -73,8 +73,8 @@ def test_tile_positions_cover_everything():
 
 
 def test_blend_window():
-    assert (blend_window(8) == 1).all()
-    g = blend_window(16, "gaussian")
+    assert (_blend_window(8) == 1).all()
+    g = _blend_window(16, "gaussian")
     assert g[8, 8] > g[0, 0] >= 1e-3 and np.allclose(g, g.T)
 
 

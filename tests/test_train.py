@@ -10,7 +10,7 @@ import pytest
 import tensorflow as tf
 
 from segkit.models import unet
-from segkit.train import BestCheckpoint, TimeLimit, _check_checkpoint_path, train
+from segkit.train import _BestCheckpoint, _check_checkpoint_path, _TimeLimit, train
 
 
 @pytest.fixture(autouse=True)
@@ -60,7 +60,7 @@ def test_interrupted_training_keeps_its_best_checkpoint(tmp_path):
 
 
 def test_best_checkpoint_saves_only_improvements(tmp_path):
-    cb = BestCheckpoint(tmp_path / "b.keras", monitor="val_loss")
+    cb = _BestCheckpoint(tmp_path / "b.keras", monitor="val_loss")
     cb.set_model(tiny())
     cb.on_epoch_end(0, {"val_loss": 1.0})
     first = os.stat(tmp_path / "b.keras").st_mtime_ns
@@ -69,7 +69,7 @@ def test_best_checkpoint_saves_only_improvements(tmp_path):
     cb.on_epoch_end(2, {"val_loss": float("nan")})
     assert cb.best == 1.0
     with pytest.raises(ValueError, match="`mode`"):
-        BestCheckpoint(mode="up")
+        _BestCheckpoint(mode="up")
 
 
 def test_seed_makes_training_reproducible():
@@ -191,7 +191,7 @@ def test_time_limit_stops_training():
     with pytest.raises(ValueError, match="`time_limit` must be > 0"):
         train(tiny, data(), epochs=1, time_limit=0)
     with pytest.raises(ValueError, match="`minutes` must be > 0"):
-        TimeLimit(-1)
+        _TimeLimit(-1)
 
 
 # ----------------------------------------------------------------------------- multi-output

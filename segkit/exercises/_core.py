@@ -51,15 +51,40 @@ class Text(str):
 class Result:
     """What a checker found: ``bool(result)`` is ``result.passed``.
 
-    Attributes
+    An `Exercise` makes one each time it is called, prints it and returns it.
+
+    Parameters
     ----------
     exercise : str
         The exercise's name, e.g. ``"ex07_3"``.
+    title : str
+        The exercise's title.
     passed : bool
         Every check was right (and there was at least one).
-    messages : tuple of str
+    messages : iterable of str
         One line per check, starting with a check mark (right), a cross (wrong, with the hint)
         or an arrow (a note).
+
+    Attributes
+    ----------
+    exercise, title, passed, messages
+        As given (`messages` as a tuple).
+    n_right, n_wrong : int
+        Messages that start with a check mark, with a cross.
+
+    Examples
+    --------
+    >>> r = Result("ex07_3", "Dice for one class", False,
+    ...            ["✓ empty class: 1.0, as segkit's dice", "✗ two classes: the Jaccard index"])
+    >>> bool(r), r.n_right, r.n_wrong
+    (False, 1, 1)
+    >>> print(r)  # doctest: +ELLIPSIS
+    ex07_3 · Dice for one class
+      ✓ empty class: 1.0, as segkit's dice
+      ✗ two classes: the Jaccard index
+    Not yet: 1 of 2 right. Ask `check.ex07_3.hint()` for a hint, ...
+    >>> r
+    <ex07_3: not passed, 1 of 2 right>
     """
 
     __slots__ = ("exercise", "title", "passed", "messages")
@@ -126,6 +151,23 @@ class Exercise:
     exercise's signature is the check function's without ``fb``, and its docstring is the
     exercise's statement.
 
+    Parameters
+    ----------
+    check : callable
+        ``check(fb, *answers)``: records what is right and wrong with ``fb.right(what,
+        why)`` and ``fb.wrong(what, hint)``; its name is the exercise's name.
+    title : str
+        Shown above the checker's report.
+    kind : str
+        One of ``KINDS``.
+    minutes : int
+        Estimated time for a learner.
+    hints : sequence of str
+        The graded hints, at least one, from gentle to nearly the answer.
+    solution : str or callable
+        The text of the solution cell, or a reference function whose source is shown
+        (`source_of`).
+
     Attributes
     ----------
     name : str
@@ -134,6 +176,27 @@ class Exercise:
         The title; the kind, one of ``KINDS``.
     minutes : int
         Estimated time for a learner.
+
+    Examples
+    --------
+    >>> def ex00_1(fb, answer):
+    ...     '''How many pixels has a 4 x 4 image?'''
+    ...     if answer == 16:
+    ...         fb.right("answer", "4 rows of 4")
+    ...     else:
+    ...         fb.wrong("answer", "count the pixels of one row first")
+    >>> ex = Exercise(ex00_1, title="Counting pixels", kind="predict-then-run", minutes=1,
+    ...               hints=("A row has 4 pixels.",), solution="answer = 4 * 4")
+    >>> result = ex(16)
+    ex00_1 · Counting pixels
+      ✓ answer: 4 rows of 4
+    Passed: 1 of 1 right.
+    >>> bool(result), ex.name
+    (True, 'ex00_1')
+    >>> print(ex.hint())
+    Hint 1 of 1 (the last one; `.solution()` shows a solution): A row has 4 pixels.
+    >>> print(ex.solution())
+    answer = 4 * 4
     """
 
     def __init__(self, check, *, title, kind, minutes, hints, solution):

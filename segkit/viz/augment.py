@@ -7,10 +7,10 @@ import numpy as np
 
 from .images import show_images
 
-__all__ = ["show_augmented"]
+__all__ = []  # its figure is segkit.widgets.augment_explorer's
 
 
-def show_augmented(image, mask, *, seed=0, n=4, transforms=None, **params):
+def _show_augmented(image, mask, *, seed=0, n=4, transforms=None, **params):
     """`n` draws of `segkit.augment.augment_pair` side by side (the widget explorer's view).
 
     Parameters
@@ -32,7 +32,7 @@ def show_augmented(image, mask, *, seed=0, n=4, transforms=None, **params):
     Examples
     --------
     >>> img = np.linspace(0, 1, 256, dtype=np.float32).reshape(16, 16)
-    >>> fig = show_augmented(img, img > 0.5, n=2, transforms=["dihedral"])
+    >>> fig = _show_augmented(img, img > 0.5, n=2, transforms=["dihedral"])
     >>> [ax.get_title() for ax in fig.axes]
     ['original', 'draw 1', 'draw 2']
     """

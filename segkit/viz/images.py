@@ -8,10 +8,10 @@ import numpy as np
 
 from .._validate import as_array, as_binary, check_same_shape
 
-__all__ = ["overlay", "show_images"]
+__all__ = ["show_images"]
 
 
-def overlay(image, mask, *, color=(1.0, 0.2, 0.2), alpha=0.35, outline=True):
+def _overlay(image, mask, *, color=(1.0, 0.2, 0.2), alpha=0.35, outline=True):
     """RGB float image of `image` with `mask` drawn on it (outline or filled).
 
     Parameters
@@ -73,7 +73,7 @@ def _panel(ax, spec, title, window):
                     len(outlines) == 2 and not isinstance(outlines[1], tuple)
                     and np.ndim(outlines[0]) == 2 and np.ndim(outlines[1]) == 2):
                 outlines = [outlines] if not isinstance(outlines, list) else outlines
-            rgb = overlay(img, np.zeros(img.shape, bool))
+            rgb = _overlay(img, np.zeros(img.shape, bool))
             palette = [(1.0, 0.2, 0.2), (0.1, 0.9, 0.1), (0.2, 0.6, 1.0), (1.0, 0.8, 0.0)]
             for i, item in enumerate(outlines):
                 mask, colour = (item if isinstance(item, tuple) else (item, palette[i % 4]))

@@ -40,7 +40,7 @@ def browse_stack(images, masks=None, *, title="slice"):
     import ipywidgets as widgets
     import matplotlib.pyplot as plt
 
-    from ..viz import overlay
+    from ..viz.images import _overlay
 
     x = to_nhwc(images, "images")[..., 0]
     m = None
@@ -56,7 +56,7 @@ def browse_stack(images, masks=None, *, title="slice"):
         with out:
             out.clear_output(wait=True)
             fig, ax = plt.subplots(figsize=(6, 4.5))
-            ax.imshow(x[k] if m is None else overlay(x[k], m[k]))
+            ax.imshow(x[k] if m is None else _overlay(x[k], m[k]))
             frac = "" if m is None else f", foreground {m[k].mean():.1%}"
             ax.set_title(f"{title} {k} of {len(x)}{frac}")
             ax.set_axis_off()
@@ -124,9 +124,9 @@ def augment_explorer(image, mask, *, n=3):
         "max_contrast": slider("max_contrast", 0.0, 0.9, 0.05),
         "max_noise": slider("max_noise", 0.0, 0.3, 0.01),
     }
-    from ..viz import show_augmented
+    from ..viz.augment import _show_augmented
 
-    return interact_plot(show_augmented, **controls)
+    return interact_plot(_show_augmented, **controls)
 
 
 def interact_plot(plot, **widgets):
