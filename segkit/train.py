@@ -358,7 +358,7 @@ def train(model, train_data, val_data=None, *, epochs, learning_rate=1e-3, epsil
         E.g. ``tf.distribute.MirroredStrategy()`` for several GPUs or a TPU strategy.
     metrics : list or dict, optional
         Defaults to Dice and IoU at 0.5 (keras metrics named ``dice`` and ``iou``) for every
-        output trained with a mask loss.
+        output trained with a mask loss; ``[]`` for none.
     callbacks : sequence of keras.callbacks.Callback
         Extra callbacks, run after segkit's.
     verbose : "auto", 0, 1 or 2
@@ -450,7 +450,11 @@ def train(model, train_data, val_data=None, *, epochs, learning_rate=1e-3, epsil
         model.compile(
             optimizer=keras.optimizers.Adam(learning_rate=learning_rate, epsilon=epsilon),
             loss=loss_obj, loss_weights=loss_weights,
-            metrics=_default_metrics(kinds) if metrics is None else metrics,
+            # an empty list means none: Keras before 3.15 refuses a list whose length is not
+            # the number of outputs on a multi-output model (Colab's 3.13 does)
+            metrics=(_default_metrics(kinds) if metrics is None
+                     else None if not isinstance(metrics, dict) and len(metrics) == 0
+                     else metrics),
         )
     spec = (kinds, shapes)
 

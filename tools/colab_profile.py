@@ -275,7 +275,7 @@ def main(argv=None):
         cmd += ["--only", args.only]
     failed = None
     try:
-        run(cmd, env=dict(env, TF_CPP_MIN_LOG_LEVEL="0"), cwd=course_dir)
+        run(cmd, env=dict(env, TF_CPP_MIN_LOG_LEVEL=""), cwd=course_dir)  # unset, as on Colab
     except SystemExit as exc:
         failed = exc
     lap("notebooks_s", start)

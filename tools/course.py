@@ -265,8 +265,12 @@ def run_notebook(path, out_dir, *, quick=False, timeout=1800, extra_parameters=N
     env_backup = dict(os.environ)
     os.environ["PYTHONHASHSEED"] = "0"
     # TensorFlow's C++ info and warnings stay out of the executed copies unless the caller
-    # asks for a level (the Colab profile sets 0, TensorFlow's default, to see what learners do)
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    # asks for a level (the Colab profile sets "", meaning unset as on a fresh Colab runtime:
+    # what learners get, with segkit's own start-up hush in place)
+    if os.environ.get("TF_CPP_MIN_LOG_LEVEL") == "":
+        del os.environ["TF_CPP_MIN_LOG_LEVEL"]
+    else:
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     os.environ.pop("MPLBACKEND", None)  # the kernel's inline backend puts figures in the copy
     # IPC sockets in a private folder, not TCP ports: several kernels started at once (tests,
     # other sessions on the machine) can otherwise race for the same ports and hang.
