@@ -6,7 +6,8 @@ the process's file descriptor 2, even with ``TF_CPP_MIN_LOG_LEVEL=3``; in Jupyte
 appear as a pink error box in the first cell that builds a model. `install` (called by
 ``import segkit``) hooks the import of ``tensorflow``: whoever imports it first (Keras,
 segkit, the learner), that one import runs with descriptor 2 pointed at the null device.
-Python exceptions are raised as usual; only the C++ chatter of that import is dropped.
+Python exceptions are raised as usual; only the C++ chatter of that import is dropped, and
+TensorFlow's Python logger is set to show errors only.
 
 Set ``TF_CPP_MIN_LOG_LEVEL`` to 0 or 1 yourself to see the log again (the hook then does
 nothing), e.g. when TensorFlow does not find a GPU you expected.
@@ -54,6 +55,12 @@ class _QuietLoader(importlib.abc.Loader):
                 module.config.list_physical_devices()
             except Exception:  # noqa: BLE001 (a failed scan is TensorFlow's to report later)
                 pass
+        # TensorFlow's Python logger: errors only. Its warnings here are hints about its own
+        # machinery ("N out of the last M calls ... triggered tf.function retracing", printed
+        # on Colab's Keras 3.13 when images of several sizes are predicted), not the lesson.
+        import logging
+
+        logging.getLogger("tensorflow").setLevel(logging.ERROR)
 
 
 class _QuietFinder(importlib.abc.MetaPathFinder):
