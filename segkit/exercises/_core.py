@@ -364,6 +364,21 @@ def close(a, b, tol):
     return abs(a - b) <= tol
 
 
+def judge_number(fb, what, got, expect, tol, *, hint, kind="one number", why="", right=""):
+    """Record whether a learner's return value `got` is the number `expect`, within `tol`.
+
+    Not one number: "return `kind`, not <type>" (": `why`" added when given); the right
+    number: a right check with `right`; another number: a wrong check with ``hint(value)``.
+    """
+    v = as_number(got)
+    if v is None:
+        fb.wrong(what, f"return {kind}, not {type(got).__name__}" + (f": {why}" if why else ""))
+    elif close(v, expect, tol):
+        fb.right(what, right)
+    else:
+        fb.wrong(what, hint(v))
+
+
 def _names(keys):
     return ", ".join(repr(k) for k in keys)
 

@@ -26,8 +26,8 @@ import numpy as np
 
 from .. import eda
 from .._validate import check_choice, check_real
-from ._core import (FAILED, NOT_WRITTEN, as_function, as_mapping, as_number, call, close,
-                    exercise)
+from ._core import (FAILED, NOT_WRITTEN, as_function, as_mapping, call, close, exercise,
+                    judge_number)
 
 __all__ = ["ex02_1", "ex02_2", "ex02_3", "ex02_4", "MALEC_SIZES"]
 
@@ -300,16 +300,12 @@ def ex02_4(fb, mean_volume_nm3):
             return
         if got is FAILED:
             continue
-        v = as_number(got)
         m = masks[..., 0] if masks.ndim == 4 else masks
         n, volumes = eda.count_objects(m, dims=3, spacing=voxel)
         expect = volumes.mean()
-        if v is None:
-            fb.wrong(what, f"return one number, not {type(got).__name__}")
-        elif close(v, expect, 1e-6 * expect):
-            fb.right(what, f"{n} objects, {expect:,.0f} nm³ on average")
-        else:
-            fb.wrong(what, _volume_hint(v, masks, voxel))
+        judge_number(fb, what, got, expect, 1e-6 * expect,
+                     hint=lambda v: _volume_hint(v, masks, voxel),
+                     right=f"{n} objects, {expect:,.0f} nm³ on average")
     if fb.passed:
         fb.note("`eda.count_objects(masks, dims=3, spacing=voxel_nm)` gives the volume of every "
                 "object, not just the mean: look at their spread too.")

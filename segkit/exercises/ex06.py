@@ -21,8 +21,7 @@ import numpy as np
 
 from .. import metrics
 from .._validate import describe
-from ._core import (FAILED, NOT_WRITTEN, as_function, as_number, call, close,
-                    exercise)
+from ._core import (FAILED, NOT_WRITTEN, as_function, call, close, exercise, judge_number)
 
 __all__ = ["ex06_1", "ex06_2", "ex06_3", "ex06_4"]
 
@@ -155,14 +154,8 @@ def ex06_2(fb, kappa):
             break
         if got is FAILED:
             continue
-        v = as_number(got)
         ref = metrics.confusion(t > 0, p > 0).cohen_kappa()
-        if v is None:
-            fb.wrong(what, f"return one number, not {type(got).__name__}")
-        elif close(v, ref, 1e-9):
-            fb.right(what)
-        else:
-            fb.wrong(what, _kappa_hint(v, t > 0, p > 0))
+        judge_number(fb, what, got, ref, 1e-9, hint=lambda v: _kappa_hint(v, t > 0, p > 0))
 
 
 def _kappa_hint(v, t, p):

@@ -27,8 +27,8 @@ import numpy as np
 
 from .. import metrics
 from .._validate import check_choice, check_real
-from ._core import (FAILED, NOT_WRITTEN, as_function, as_mapping, as_number, call, close,
-                    exercise, source_of)
+from ._core import (FAILED, NOT_WRITTEN, as_function, as_mapping, as_number, call, close, exercise,
+                    judge_number, source_of)
 
 __all__ = ["ex07_1", "ex07_2", "ex07_3", "ex07_4", "ex07_5", "NYAWIRA_TABLE_5",
            "NYAWIRA_TABLE_7"]
@@ -291,14 +291,8 @@ def ex07_3(fb, dice_one_class):
             break
         if got is FAILED:
             continue
-        v = as_number(got)
-        if v is None:
-            fb.wrong(what, f"return one number (a float), not {type(got).__name__}: "
-                           "sum the pixel counts before dividing")
-        elif close(v, expect, 1e-9):
-            fb.right(what)
-        else:
-            fb.wrong(what, _dice_hint(v, t, p, cls))
+        judge_number(fb, what, got, expect, 1e-9, hint=lambda v: _dice_hint(v, t, p, cls),
+                     kind="one number (a float)", why="sum the pixel counts before dividing")
 
 
 _EMPTY_HINT = ("the class is in neither image, so 2 |T and P| / (|T| + |P|) is 0/0; return "

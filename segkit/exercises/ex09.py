@@ -28,8 +28,8 @@ import numpy as np
 
 from .. import instances, metrics
 from .._validate import check_choice, check_int
-from ._core import (FAILED, NOT_WRITTEN, as_function, as_mapping, as_number, call, close,
-                    exercise)
+from ._core import (FAILED, NOT_WRITTEN, as_function, as_mapping, as_number, call, close, exercise,
+                    judge_number)
 
 __all__ = ["ex09_1", "ex09_2", "ex09_3", "ex09_4"]
 
@@ -351,14 +351,8 @@ def ex09_3(fb, seg_bellybutton):
             break
         if got is FAILED:
             continue
-        v = as_number(got)
-        if v is None:
-            fb.wrong(what, f"return one number (a float), not {type(got).__name__}: the "
-                           "mean of the per-object scores")
-        elif close(v, expect, 1e-9):
-            fb.right(what)
-        else:
-            fb.wrong(what, _e3_hint(v, t, p))
+        judge_number(fb, what, got, expect, 1e-9, hint=lambda v: _e3_hint(v, t, p),
+                     kind="one number (a float)", why="the mean of the per-object scores")
 
 
 def _e3_variants(t, p):
