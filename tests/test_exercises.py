@@ -12,6 +12,7 @@ import pytest
 from segkit import metrics, synthetic
 from segkit.exercises import Exercise, Result, overview
 from segkit.exercises import ex07 as check
+from exercise_checks import assert_fails_with, wrong_messages
 from segkit.exercises._core import RIGHT, WRONG, Feedback, exercise, source_of
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -20,15 +21,6 @@ ROOT = Path(__file__).resolve().parent.parent
 def run(ex, *answers):
     """The result of a checker, with what it printed."""
     return ex(*answers)
-
-
-def wrong_messages(result):
-    return "\n".join(m for m in result.messages if m.startswith(WRONG))
-
-
-def assert_fails_with(result, pattern):
-    assert not result and not result.passed
-    assert re.search(pattern, wrong_messages(result)), wrong_messages(result)
 
 
 # ============================================================================ the machinery

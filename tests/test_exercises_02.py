@@ -2,7 +2,6 @@
 with the intended hint, on each typical wrong answer; notebook 02's solution cells are the
 checkers' solutions."""
 
-import re
 import textwrap
 from pathlib import Path
 
@@ -12,19 +11,10 @@ import pytest
 
 from segkit import eda
 from segkit.exercises import ex02 as check
-from segkit.exercises._core import WRONG
+from exercise_checks import assert_fails_with
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = ROOT / "notebooks" / "02_eda.ipynb"
-
-
-def wrong_messages(result):
-    return "\n".join(m for m in result.messages if m.startswith(WRONG))
-
-
-def assert_fails_with(result, pattern):
-    assert not result and not result.passed
-    assert re.search(pattern, wrong_messages(result)), wrong_messages(result)
 
 
 def solution_namespace(ex, **names):

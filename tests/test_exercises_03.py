@@ -11,16 +11,7 @@ import pytest
 
 from segkit import instances, metrics, synthetic, weak
 from segkit.exercises import ex03 as check
-from segkit.exercises._core import WRONG
-
-
-def wrong_messages(result):
-    return "\n".join(m for m in result.messages if m.startswith(WRONG))
-
-
-def assert_fails_with(result, pattern):
-    assert not result
-    assert re.search(pattern, wrong_messages(result)), wrong_messages(result)
+from exercise_checks import assert_fails_with
 
 
 def run_solution(ex, **context):

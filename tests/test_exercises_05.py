@@ -11,19 +11,10 @@ import pandas as pd
 import pytest
 
 from segkit.exercises import ex05 as check
-from segkit.exercises._core import WRONG
+from exercise_checks import assert_fails_with
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = ROOT / "notebooks" / "05_unet.ipynb"
-
-
-def wrong_messages(result):
-    return "\n".join(m for m in result.messages if m.startswith(WRONG))
-
-
-def assert_fails_with(result, pattern):
-    assert not result
-    assert re.search(pattern, wrong_messages(result)), wrong_messages(result)
 
 
 # ============================================================================ 5.1

@@ -13,19 +13,10 @@ import pytest
 
 from segkit import metrics
 from segkit.exercises import ex06 as check
-from segkit.exercises._core import WRONG
+from exercise_checks import assert_fails_with
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = ROOT / "notebooks" / "06_segnet.ipynb"
-
-
-def wrong_messages(result):
-    return "\n".join(m for m in result.messages if m.startswith(WRONG))
-
-
-def assert_fails_with(result, pattern):
-    assert not result
-    assert re.search(pattern, wrong_messages(result)), wrong_messages(result)
 
 
 # ============================================================================ 6.1

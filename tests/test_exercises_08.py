@@ -9,16 +9,7 @@ import pytest
 from segkit import metrics, uncertainty
 from segkit.exercises import ex08 as check
 from segkit.exercises import overview
-from segkit.exercises._core import WRONG
-
-
-def wrong_messages(result):
-    return "\n".join(m for m in result.messages if m.startswith(WRONG))
-
-
-def assert_fails_with(result, pattern):
-    assert not result
-    assert re.search(pattern, wrong_messages(result)), wrong_messages(result)
+from exercise_checks import assert_fails_with
 
 
 def test_ex08_is_listed_in_the_overview_with_four_kinds():

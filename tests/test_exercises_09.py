@@ -14,19 +14,10 @@ import pytest
 from segkit import instances, metrics
 from segkit.exercises import ex09 as check
 from segkit.exercises import overview
-from segkit.exercises._core import WRONG
+from exercise_checks import assert_fails_with, wrong_messages
 
 ROOT = Path(__file__).resolve().parent.parent
 NB_09 = ROOT / "notebooks" / "09_one_image.ipynb"
-
-
-def wrong_messages(result):
-    return "\n".join(m for m in result.messages if m.startswith(WRONG))
-
-
-def assert_fails_with(result, pattern):
-    assert not result and not result.passed
-    assert re.search(pattern, wrong_messages(result)), wrong_messages(result)
 
 
 def test_overview_lists_the_four_exercises_of_09():

@@ -1,7 +1,6 @@
 """Tests of segkit.exercises.ex10: each checker passes with its reference solution and fails,
 with the intended hint, on the typical wrong answers."""
 
-import re
 import textwrap
 
 import numpy as np
@@ -9,17 +8,8 @@ import pytest
 
 from segkit import instances, io, measure
 from segkit.exercises import ex10 as check
-from segkit.exercises._core import WRONG
+from exercise_checks import assert_fails_with
 from segkit.widgets import Annotator
-
-
-def wrong_messages(result):
-    return "\n".join(m for m in result.messages if m.startswith(WRONG))
-
-
-def assert_fails_with(result, pattern):
-    assert not result
-    assert re.search(pattern, wrong_messages(result)), wrong_messages(result)
 
 
 # ============================================================================ 10.1
