@@ -4,13 +4,13 @@ checkers' solutions."""
 
 from pathlib import Path
 
-import nbformat
 import numpy as np
 import pytest
 
 from segkit import io
 from segkit.exercises import ex01 as check
-from exercise_checks import assert_fails_with
+from exercise_checks import (assert_fails_with, assert_solution_cells_are_the_checkers,
+                             tagged_cells)
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = ROOT / "notebooks" / "01_wrangling.ipynb"
@@ -180,31 +180,9 @@ def test_ex01_4_validates_its_input():
 
 
 # ============================================================================ the notebook
-def _cells(tag):
-    nb = nbformat.read(NOTEBOOK, as_version=4)
-    return [c for c in nb.cells if tag in c.metadata.get("tags", [])]
-
-
-def _strip_markers(source):
-    lines = [ln for ln in source.splitlines()
-             if ln.strip() not in ("### BEGIN SOLUTION", "### END SOLUTION")]
-    return "\n".join(lines)
-
-
 def test_notebook_solutions_are_the_checkers_solutions():
-    import textwrap
-
-    exercises = [check.ex01_1, check.ex01_2, check.ex01_3, check.ex01_4]
-    solutions = _cells("solution")
-    assert len(solutions) == len(exercises)
-    for ex, cell in zip(exercises, solutions):
-        shown = ex.solution()
-        text = _strip_markers(cell.source)
-        if text.startswith("def "):  # a function: compare the body the learner writes
-            body = textwrap.dedent("\n".join(text.splitlines()[1:])).strip()
-            assert body in textwrap.dedent("\n".join(shown.splitlines()[1:])), ex.name
-        else:
-            assert text.strip() == shown.strip(), ex.name
-    checks = [c.source.strip() for c in _cells("check")]
+    assert_solution_cells_are_the_checkers(
+        NOTEBOOK, [check.ex01_1, check.ex01_2, check.ex01_3, check.ex01_4])
+    checks = [c.source.strip() for c in tagged_cells(NOTEBOOK, "check")]
     assert checks == ["check.ex01_1(tiles_shape)", "check.ex01_2(normalise)",
                       "check.ex01_3(split)", "check.ex01_4(n_tiles, megabytes)"]

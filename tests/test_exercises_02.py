@@ -2,16 +2,15 @@
 with the intended hint, on each typical wrong answer; notebook 02's solution cells are the
 checkers' solutions."""
 
-import textwrap
 from pathlib import Path
 
-import nbformat
 import numpy as np
 import pytest
 
 from segkit import eda
 from segkit.exercises import ex02 as check
-from exercise_checks import assert_fails_with
+from exercise_checks import (assert_fails_with, assert_solution_cells_are_the_checkers,
+                             tagged_cells)
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = ROOT / "notebooks" / "02_eda.ipynb"
@@ -174,29 +173,10 @@ def test_ex02_4_wrong_answers(answer, pattern):
 
 
 # ============================================================================ the notebook
-def _cells(tag):
-    nb = nbformat.read(NOTEBOOK, as_version=4)
-    return [c for c in nb.cells if tag in c.metadata.get("tags", [])]
-
-
-def _strip_markers(source):
-    return "\n".join(ln for ln in source.splitlines()
-                     if ln.strip() not in ("### BEGIN SOLUTION", "### END SOLUTION"))
-
-
 def test_notebook_solutions_are_the_checkers_solutions():
-    exercises = [check.ex02_1, check.ex02_2, check.ex02_3, check.ex02_4]
-    solutions = _cells("solution")
-    assert len(solutions) == len(exercises)
-    for ex, cell in zip(exercises, solutions):
-        shown = ex.solution()
-        text = _strip_markers(cell.source)
-        if text.startswith("def "):
-            body = textwrap.dedent("\n".join(text.splitlines()[1:])).strip()
-            assert body in textwrap.dedent("\n".join(shown.splitlines()[1:])), ex.name
-        else:
-            assert text.strip() == shown.strip(), ex.name
-    checks = [c.source.strip() for c in _cells("check")]
+    assert_solution_cells_are_the_checkers(
+        NOTEBOOK, [check.ex02_1, check.ex02_2, check.ex02_3, check.ex02_4])
+    checks = [c.source.strip() for c in tagged_cells(NOTEBOOK, "check")]
     assert checks == ["check.ex02_1(prediction)", "check.ex02_2(counts, can_be_fewer, masks)",
                       "check.ex02_3(square_side_px, cube_side_px, claims_hold)",
                       "check.ex02_4(mean_volume_nm3)"]

@@ -2,17 +2,16 @@
 with the intended hint, on each typical wrong answer; notebook 04's solution cells are the
 checkers' solutions."""
 
-import textwrap
 from pathlib import Path
 
-import nbformat
 import numpy as np
 import pandas as pd
 import pytest
 
 from segkit import augment
 from segkit.exercises import ex04 as check
-from exercise_checks import assert_fails_with
+from exercise_checks import (assert_fails_with, assert_solution_cells_are_the_checkers,
+                             tagged_cells)
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = ROOT / "notebooks" / "04_augmentation.ipynb"
@@ -150,28 +149,9 @@ def test_ex04_4_validates_its_input(table):
 
 
 # ============================================================================ the notebook
-def _cells(tag):
-    nb = nbformat.read(NOTEBOOK, as_version=4)
-    return [c for c in nb.cells if tag in c.metadata.get("tags", [])]
-
-
-def _strip_markers(source):
-    return "\n".join(ln for ln in source.splitlines()
-                     if ln.strip() not in ("### BEGIN SOLUTION", "### END SOLUTION"))
-
-
 def test_notebook_solutions_are_the_checkers_solutions():
-    exercises = [check.ex04_1, check.ex04_2, check.ex04_3, check.ex04_4]
-    solutions = _cells("solution")
-    assert len(solutions) == len(exercises)
-    for ex, cell in zip(exercises, solutions):
-        shown = ex.solution()
-        text = _strip_markers(cell.source)
-        if text.startswith("def "):
-            body = textwrap.dedent("\n".join(text.splitlines()[1:])).strip()
-            assert body in textwrap.dedent("\n".join(shown.splitlines()[1:])), ex.name
-        else:
-            assert text.strip() == shown.strip(), ex.name
-    checks = [c.source.strip() for c in _cells("check")]
+    assert_solution_cells_are_the_checkers(
+        NOTEBOOK, [check.ex04_1, check.ex04_2, check.ex04_3, check.ex04_4])
+    checks = [c.source.strip() for c in tagged_cells(NOTEBOOK, "check")]
     assert checks == ["check.ex04_1(deform)", "check.ex04_2(ks)", "check.ex04_3(vacant, worst)",
                       "check.ex04_4(lower, agrees, table)"]

@@ -2,8 +2,6 @@
 with the intended hint, on each typical wrong answer; the solution cells of notebook 05 are
 the checkers' solutions."""
 
-import json
-import re
 from pathlib import Path
 
 import keras
@@ -11,7 +9,7 @@ import pandas as pd
 import pytest
 
 from segkit.exercises import ex05 as check
-from exercise_checks import assert_fails_with
+from exercise_checks import assert_fails_with, solution_cells_by_check
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = ROOT / "notebooks" / "05_unet.ipynb"
@@ -201,26 +199,10 @@ def test_ex05_4_needs_the_batch_norm_row():
 
 
 # ============================================================================ the notebook
-def _solution_cells(path):
-    nb = json.loads(path.read_text())
-    out, solution = {}, None  # a check cell scores the solution cell before it
-    for cell in nb["cells"]:
-        tags = cell["metadata"].get("tags", [])
-        src = "".join(cell["source"])
-        if cell["cell_type"] == "code" and "check" in tags:
-            name = re.search(r"check\.(ex\d\d_\d)\(", src).group(1)
-            out[name] = solution
-        if cell["cell_type"] == "code" and "solution" in tags:
-            solution = "\n".join(line for line in src.splitlines()
-                                 if "### BEGIN SOLUTION" not in line
-                                 and "### END SOLUTION" not in line)
-    return out
-
-
 @pytest.mark.parametrize("ex", [check.ex05_1, check.ex05_2, check.ex05_3, check.ex05_4],
                          ids=lambda e: e.name)
 def test_notebook_solution_cells_are_the_checkers_solutions(ex):
-    cells = _solution_cells(NOTEBOOK)
+    cells = solution_cells_by_check(NOTEBOOK)
     assert ex.name in cells, f"notebook 05 has no check cell calling {ex.name}"
     want = ex.solution()
     if want.startswith("def "):  # a function: the cell keeps its def line and indentation

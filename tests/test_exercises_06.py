@@ -2,8 +2,6 @@
 with the intended hint, on each typical wrong answer; the solution cells of notebook 06 are
 the checkers' solutions."""
 
-import json
-import re
 import textwrap
 from pathlib import Path
 
@@ -13,7 +11,7 @@ import pytest
 
 from segkit import metrics
 from segkit.exercises import ex06 as check
-from exercise_checks import assert_fails_with
+from exercise_checks import assert_fails_with, solution_cells_by_check
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = ROOT / "notebooks" / "06_segnet.ipynb"
@@ -149,22 +147,8 @@ def test_ex06_4_needs_the_few_true_rows():
 @pytest.mark.parametrize("ex", [check.ex06_1, check.ex06_2, check.ex06_3, check.ex06_4],
                          ids=lambda e: e.name)
 def test_notebook_solution_cells_are_the_checkers_solutions(ex):
-    cells = _solution_cells(NOTEBOOK)
+    cells = solution_cells_by_check(NOTEBOOK)
     assert ex.name in cells, f"notebook 06 has no check cell calling {ex.name}"
     assert textwrap.dedent(cells[ex.name]).strip() == ex.solution().strip()
 
 
-def _solution_cells(path):
-    """Exercise name -> its solution cell without the nbgrader markers (as in test 05)."""
-    nb = json.loads(path.read_text())
-    out, solution = {}, None
-    for cell in nb["cells"]:
-        tags = cell["metadata"].get("tags", [])
-        src = "".join(cell["source"])
-        if cell["cell_type"] == "code" and "check" in tags:
-            out[re.search(r"check\.(ex\d\d_\d)\(", src).group(1)] = solution
-        if cell["cell_type"] == "code" and "solution" in tags:
-            solution = "\n".join(line for line in src.splitlines()
-                                 if "### BEGIN SOLUTION" not in line
-                                 and "### END SOLUTION" not in line)
-    return out
