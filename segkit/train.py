@@ -452,9 +452,7 @@ def train(model, train_data, val_data=None, *, epochs, learning_rate=1e-3, epsil
             loss=loss_obj, loss_weights=loss_weights,
             # an empty list means none: Keras before 3.15 refuses a list whose length is not
             # the number of outputs on a multi-output model (Colab's 3.13 does)
-            metrics=(_default_metrics(kinds) if metrics is None
-                     else None if not isinstance(metrics, dict) and len(metrics) == 0
-                     else metrics),
+            metrics=_default_metrics(kinds) if metrics is None else (metrics or None),
         )
     spec = (kinds, shapes)
 
