@@ -1,10 +1,8 @@
 """Every notebook runs top to bottom from a fresh kernel, in quick mode, within memory."""
 
-import json
 import os
 import re
 import shutil
-import time
 
 import nbformat
 import pytest
@@ -120,10 +118,4 @@ def keep_executed_copy(executed, report):
     tmp = build / "notebooks" / f".{executed.name}.tmp"
     shutil.copyfile(executed, tmp)
     os.replace(tmp, build / "notebooks" / executed.name)
-    path = build / "course-report-quick.json"
-    previous = json.loads(path.read_text()) if path.is_file() else None
-    merged = course.merge_reports(previous, [report], mode="quick",
-                                  date=time.strftime("%Y-%m-%d"), cpu_count=os.cpu_count())
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(merged, indent=2))
-    os.replace(tmp, path)
+    course.save_reports(build, [report], mode="quick")

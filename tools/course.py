@@ -321,6 +321,17 @@ def merge_reports(previous, new, *, mode, date, cpu_count):
             "cpu_count": cpu_count, "date": date, "notebooks": ordered}
 
 
+def save_reports(out, reports, *, mode):
+    """Fold `reports` into ``out/course-report-{mode}.json`` (`merge_reports`), atomically."""
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / f"course-report-{mode}.json"
+    report = merge_reports(json.loads(path.read_text()) if path.is_file() else None, reports,
+                           mode=mode, date=time.strftime("%Y-%m-%d"), cpu_count=os.cpu_count())
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(report, indent=2))
+    os.replace(tmp, path)
+
+
 def cmd_run(args):
     out = Path(args.out)
     paths = notebook_paths(args.only.split(",") if args.only else None)
@@ -339,11 +350,7 @@ def cmd_run(args):
             print(rep["error"][-3000:], file=sys.stderr)
     total = time.perf_counter() - total
     print(f"{'total':<40} {'':<7} {total:7.1f} s")
-    out.mkdir(parents=True, exist_ok=True)
-    path = out / f"course-report-{mode}.json"
-    report = merge_reports(json.loads(path.read_text()) if path.is_file() else None, reports,
-                           mode=mode, date=time.strftime("%Y-%m-%d"), cpu_count=os.cpu_count())
-    path.write_text(json.dumps(report, indent=2))
+    save_reports(out, reports, mode=mode)
     if any(r["status"] != "ok" for r in reports):
         sys.exit(1)
 
