@@ -647,17 +647,22 @@ def augment_pair(image, mask, *, rng, transforms=_DEFAULT_TRANSFORMS, **params):
 
 
 # ----------------------------------------------------------------------------- tf.data
-def _validate_tiles(images, masks):
+def _validate_tiles(images, masks, normalization=None):
     x = check_numeric(as_array(images, "images"), "images")
     check_ndim(x, "images", 4, "NHWC tiles (N, H, W, 1)")
     if x.shape[-1] != 1:
         raise ValueError(f"`images` must have one channel (N, H, W, 1), got {describe(x)}")
-    if not np.issubdtype(x.dtype, np.floating):
+    if normalization is None and not np.issubdtype(x.dtype, np.floating):
         raise TypeError(
             f"`images` must be normalised floats, got {describe(x)}; normalise first with "
-            "segkit.io.Normalization.fit(train_images) and norm(images)"
+            "segkit.io.Normalization.fit(train_images) and norm(images), or pass "
+            "normalization=norm to normalise tile by tile"
         )
-    check_finite(x, "images")
+    if normalization is not None and not callable(normalization):
+        raise TypeError("`normalization` must be a segkit.io.Normalization (or a function of "
+                        f"an array), got {type(normalization).__name__}")
+    if np.issubdtype(x.dtype, np.floating):
+        check_finite(x, "images")
     if x.shape[0] == 0:
         raise ValueError(f"`images` holds no tiles, got {describe(x)}")
     y = as_binary(masks, "masks")
@@ -665,11 +670,13 @@ def _validate_tiles(images, masks):
         raise ValueError(
             f"`masks` (shape {y.shape}) must have the same shape as `images` (shape {x.shape})"
         )
-    return np.ascontiguousarray(x, dtype=np.float32), y.astype(np.float32)
+    # kept as given (uint8 tiles stay uint8) and converted one tile at a time in the pipeline
+    x = x if normalization is not None else np.ascontiguousarray(x, dtype=np.float32)
+    return x, y.astype(np.uint8, copy=False)
 
 
 def make_dataset(images, masks, *, batch_size=8, augment=True, shuffle=True, seed=0,
-                 repeat=False, **params):
+                 repeat=False, normalization=None, **params):
     """Tiles to a batched, prefetched ``tf.data.Dataset`` augmented on the fly, for `model.fit`.
 
     Each element gets its own `numpy.random.Generator`, seeded from `seed`, its tile index and
@@ -682,10 +689,11 @@ def make_dataset(images, masks, *, batch_size=8, augment=True, shuffle=True, see
 
     Parameters
     ----------
-    images : (N, H, W, 1) float ndarray
-        Normalised tiles (`segkit.io.Normalization`); the caller normalises.
+    images : (N, H, W, 1) ndarray
+        Normalised float tiles, or raw tiles (any numeric dtype) with `normalization`.
     masks : (N, H, W, 1) ndarray
-        Binary: bool, {0, 1} or {0, 255}.
+        Binary: bool, {0, 1} or {0, 255}. Held as uint8 and converted to float32 one tile
+        at a time.
     batch_size : int
     augment : bool
         Apply `augment_pair`; False passes tiles through unchanged (validation data).
@@ -695,6 +703,10 @@ def make_dataset(images, masks, *, batch_size=8, augment=True, shuffle=True, see
         Seed of the order and of every augmentation.
     repeat : bool
         Repeat forever (then pass ``steps_per_epoch`` to `model.fit`).
+    normalization : segkit.io.Normalization, optional
+        Applied to each tile as it is read, before augmentation: the tiles stay in their
+        own dtype in memory (uint8 EM tiles take a quarter of the memory of float32), and
+        the network sees exactly what ``normalization(images)`` would give.
     **params
         `augment_pair` arguments: ``transforms`` and overrides of `DEFAULT_PARAMS`.
 
@@ -718,7 +730,7 @@ def make_dataset(images, masks, *, batch_size=8, augment=True, shuffle=True, see
     """
     import tensorflow as tf
 
-    x, y = _validate_tiles(images, masks)
+    x, y = _validate_tiles(images, masks, normalization)
     batch_size = check_int(batch_size, "batch_size", minimum=1)
     seed = check_int(seed, "seed", minimum=0)
     transforms = _check_transforms(params.pop("transforms", _DEFAULT_TRANSFORMS))
@@ -727,10 +739,13 @@ def make_dataset(images, masks, *, batch_size=8, augment=True, shuffle=True, see
 
     def _load(index, key):
         i = int(index)
+        xi = (np.asarray(normalization(x[i]), np.float32) if normalization is not None
+              else x[i])
+        yi = y[i].astype(np.float32)
         if not augment:
-            return x[i], y[i]
+            return xi, yi
         rng = np.random.default_rng([seed, int(key) % 2**63, i])
-        return augment_pair(x[i], y[i], rng=rng, transforms=transforms, **params)
+        return augment_pair(xi, yi, rng=rng, transforms=transforms, **params)
 
     def _map(index, key):
         xi, yi = tf.numpy_function(_load, [index, key], (tf.float32, tf.float32),

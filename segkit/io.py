@@ -465,14 +465,17 @@ def object_tiles(images, masks, size, *, n=None, where=None):
     Returns
     -------
     x : (K, size, size, 1) ndarray, dtype of `images`
-    y : (K, size, size, 1) float32 ndarray
+    y : (K, size, size, 1) ndarray, dtype of `masks`
+        Kept as given (uint8 masks stay uint8, a quarter of the memory of float32;
+        `segkit.augment.make_dataset` and `segkit.experiments.run_experiment` convert them
+        as they need).
 
     Examples
     --------
     >>> m = np.zeros((2, 4, 4), np.uint8); m[1, 3, 3] = 1
     >>> x, y = object_tiles(np.ones((2, 4, 4)), m, 2)
-    >>> x.shape, float(y.sum())
-    ((1, 2, 2, 1), 1.0)
+    >>> x.shape, y.dtype.name, int(y.sum())
+    ((1, 2, 2, 1), 'uint8', 1)
     """
     size = check_int(size, "size", minimum=1)
     img, msk = to_nhwc(images, "images"), to_nhwc(masks, "masks")
@@ -487,7 +490,7 @@ def object_tiles(images, masks, size, *, n=None, where=None):
         if n < keep.size:
             keep = keep[np.linspace(0, keep.size - 1, n).round().astype(np.int64)]
     return (tile(img, size)[keep],
-            tile(msk, size, pad_mode="constant")[keep].astype(np.float32))
+            tile(msk, size, pad_mode="constant")[keep])
 
 
 def untile(tiles, shape):
@@ -660,8 +663,10 @@ def training_tiles(images, masks, size, *, val_fraction=0.2, gap=0, n=None, obje
     -------
     dict
         ``{"train": (x, y), "val": (x, y)}``: ``x`` raw tiles ``(K, size, size, 1)`` in the
-        dtype of `images`, ``y`` float32 {0, 1} masks; the `data` of
-        `segkit.experiments.run_experiment`.
+        dtype of `images`, ``y`` uint8 {0, 1} masks; the `data` of
+        `segkit.experiments.run_experiment`. Pass the raw tiles to
+        `segkit.augment.make_dataset` with ``normalization=``: it normalises tile by tile,
+        so the training set is never held as float32 (four times the memory of uint8).
 
     Examples
     --------
@@ -669,7 +674,7 @@ def training_tiles(images, masks, size, *, val_fraction=0.2, gap=0, n=None, obje
     >>> masks = np.zeros_like(images); masks[:, :4, :4] = 1
     >>> tiles = training_tiles(images, masks, 4, val_fraction=0.2, gap=1)
     >>> tiles["train"][0].shape, tiles["val"][0].shape, tiles["train"][1].dtype
-    ((28, 4, 4, 1), (8, 4, 4, 1), dtype('float32'))
+    ((28, 4, 4, 1), (8, 4, 4, 1), dtype('uint8'))
     >>> tiles = training_tiles(images, masks, 4, val_fraction=0.2, gap=1, objects=True)
     >>> len(tiles["train"][0]), float(tiles["train"][1].min())
     (7, 1.0)
@@ -707,5 +712,5 @@ def training_tiles(images, masks, size, *, val_fraction=0.2, gap=0, n=None, obje
         if count is not None and count < len(x):
             keep = np.linspace(0, len(x) - 1, count).round().astype(np.int64)
             x, y = x[keep], y[keep]
-        out[name] = (x, y.astype(np.float32))
+        out[name] = (x, y)
     return out

@@ -314,6 +314,31 @@ def test_make_dataset_without_augmentation_passes_tiles_through():
     assert np.array_equal(bx, x) and np.array_equal(by, y.astype(np.float32))
 
 
+@pytest.mark.parametrize("augment", [False, True])
+def test_make_dataset_normalises_raw_tiles_one_at_a_time(augment):
+    from segkit.io import Normalization
+
+    raw = np.random.default_rng(3).integers(0, 256, (6, 16, 16, 1)).astype(np.uint8)
+    y = (raw > 127).astype(np.uint8)
+    norm = Normalization.fit(raw)
+    kwargs = dict(batch_size=4, augment=augment, seed=2)
+    on_the_fly = _epoch(A.make_dataset(raw, y, normalization=norm, **kwargs))
+    beforehand = _epoch(A.make_dataset(norm(raw), y, **kwargs))
+    assert len(on_the_fly) == len(beforehand) == 2
+    for (a, am), (b, bm) in zip(on_the_fly, beforehand):
+        assert a.dtype == np.float32 and am.dtype == np.float32
+        np.testing.assert_array_equal(a, b)
+        np.testing.assert_array_equal(am, bm)
+    assert not np.allclose(on_the_fly[0][0], raw[:4])  # normalised, not the raw grey levels
+
+
+def test_make_dataset_rejects_a_normalization_that_is_not_callable():
+    x = np.zeros((2, 8, 8, 1), np.uint8)
+    with pytest.raises(TypeError, match=r"`normalization` must be a segkit.io.Normalization.*"
+                                        r"got str"):
+        A.make_dataset(x, x, normalization="percentile")
+
+
 def test_make_dataset_reproduces_runs_and_varies_epochs():
     x, y = _tiles()
     ds1 = A.make_dataset(x, y, batch_size=3, seed=4)
@@ -352,7 +377,7 @@ def test_make_dataset_feeds_model_fit():
 
 @pytest.mark.parametrize("images, masks, kwargs, exc, match", [
     (np.zeros((2, 8, 8, 1), np.uint8), np.zeros((2, 8, 8, 1)), {}, TypeError,
-     r"`images` must be normalised floats.*Normalization"),
+     r"`images` must be normalised floats.*Normalization.*normalization=norm"),
     (np.zeros((8, 8, 1), np.float32), np.zeros((8, 8, 1)), {}, ValueError,
      r"`images` must be 4-D \(NHWC tiles"),
     (np.zeros((2, 8, 8, 1), np.float32), np.zeros((2, 8, 9, 1)), {}, ValueError,

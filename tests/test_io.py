@@ -217,7 +217,7 @@ def test_object_tiles_keeps_tiles_with_objects_spread_over_the_stack():
         masks[z, 1, 1] = 1  # one object in the top-left tile of every slice
     masks[3, 6, 6] = 1
     x, y = io.object_tiles(images, masks, 4)
-    assert x.shape == (5, 4, 4, 1) and y.dtype == np.float32
+    assert x.shape == (5, 4, 4, 1) and y.dtype == np.uint8  # the masks' own dtype
     assert (y.reshape(5, -1).max(axis=1) == 1).all()
     np.testing.assert_array_equal(x[0, ..., 0], images[0, :4, :4])
     # n spreads the choice evenly: first, middle and last candidate, not the first three
@@ -307,7 +307,7 @@ def test_training_tiles_blocks_are_contiguous_with_the_gap():
     assert sorted(set(x[:, 0, 0, 0].tolist())) == [0, 10, 20, 30, 40, 50, 60]
     assert sorted(set(xv[:, 0, 0, 0].tolist())) == [80, 90]
     assert x.shape == (28, 4, 4, 1) and x.dtype == np.uint8  # raw: the caller normalises
-    assert y.dtype == np.float32 and y.sum() == 7 * 16
+    assert y.dtype == np.uint8 and y.sum() == 7 * 16  # {0, 1}, a quarter of float32
     np.testing.assert_array_equal(x, io.tile(images[:7], 4))
 
 
