@@ -252,6 +252,21 @@ def _border_slice(sl, t, sigma, dark_borders):
     return sl <= t if dark_borders else sl > t
 
 
+def _check_sigma(sigma):
+    if (isinstance(sigma, bool) or not isinstance(sigma, numbers.Real)
+            or not np.isfinite(sigma) or sigma < 0):
+        raise ValueError(f"`sigma` must be a number >= 0 (pixels), got {sigma!r}")
+
+
+def _check_not_constant(sl, z, single):
+    """Otsu needs two grey levels: a constant slice has no border signal to binarise."""
+    lo, hi = sl.min(), sl.max()
+    if lo == hi:
+        where = "`image`" if single else f"slice {z} of `image`"
+        raise ValueError(f"{where} is constant (value {lo}): it has no border signal to "
+                         "binarise; pass a numeric `threshold` if this is intended")
+
+
 def _binarize_borders(image, *, threshold=None, sigma=1.0, dark_borders=True):
     """Step 1 of the recipe: which pixels are border (membrane), slice by slice.
 
@@ -298,19 +313,11 @@ def _binarize_borders(image, *, threshold=None, sigma=1.0, dark_borders=True):
         t_img = _threshold_array(threshold, stack, single, np.shape(image))
     elif threshold is not None:
         level = _level(threshold, stack, "threshold")
-    if (isinstance(sigma, bool) or not isinstance(sigma, numbers.Real)
-            or not np.isfinite(sigma) or sigma < 0):
-        raise ValueError(f"`sigma` must be a number >= 0 (pixels), got {sigma!r}")
+    _check_sigma(sigma)
     out = np.zeros(stack.shape, bool)
     for z, sl in enumerate(stack):
         if threshold is None:
-            lo, hi = sl.min(), sl.max()
-            if lo == hi:
-                where = "`image`" if single else f"slice {z} of `image`"
-                raise ValueError(
-                    f"{where} is constant (value {lo}): it has no border signal to binarise; "
-                    "pass a numeric `threshold` if this is intended"
-                )
+            _check_not_constant(sl, z, single)
             t = None
         elif isinstance(threshold, np.ndarray):
             t = t_img[z]
@@ -410,61 +417,100 @@ def flood_fill_steps(image, points, *, threshold=None, sigma=1.0, closing_radius
     >>> steps["filled"].tolist()[0]
     [1, 1, 1, 0, 2, 2, 2]
     """
-    from skimage.morphology import skeletonize
+    stack, single, pts, keep, radius, max_size = _flood_args(
+        image, points, threshold, closing_radius, max_size, gap_closing)
+    binarised = _binarize_borders(stack, threshold=threshold, sigma=sigma,
+                                  dark_borders=dark_borders)
+    for z in range(len(stack)):
+        _warn_borderless(binarised[z], z, single, threshold)
+    skeleton = np.stack([_skeleton(b) for b in binarised])
+    closed = np.stack([_close_gaps(sk, radius, gap_closing) for sk in skeleton])
+    filled = np.zeros(stack.shape, np.int32)
+    for z in range(stack.shape[0]):
+        filled[z] = _fill_slice(closed[z], z, pts, keep, single, max_size)
+    steps = {"binarised": binarised, "skeleton": skeleton,
+             "closed": closed, "filled": filled}
+    return {k: (v[0] if single else v) for k, v in steps.items()}
 
+
+def _flood_args(image, points, threshold, closing_radius, max_size, gap_closing):
+    """The flood fill's checked arguments: stack, single, points, keep, radius, max_size."""
     stack, single = _as_stack(image)
     _check_threshold_type(threshold)
     if isinstance(threshold, np.ndarray):  # (H, W) for one slice, as the user passes it
-        threshold = _threshold_array(threshold, stack, single, np.shape(image))
+        _threshold_array(threshold, stack, single, np.shape(image))
     radius = check_int(closing_radius, "closing_radius", minimum=0)
     if max_size is not None:
         max_size = check_int(max_size, "max_size", minimum=1)
     check_choice(gap_closing, "gap_closing", ("closing", "dilation"))
     pts, keep = _as_points(points, stack.shape, single)
-    binarised = _binarize_borders(stack, threshold=threshold, sigma=sigma,
-                                 dark_borders=dark_borders)
-    for z in np.flatnonzero(~binarised.reshape(len(stack), -1).any(axis=1)):
+    return stack, single, pts, keep, radius, max_size
+
+
+def _warn_borderless(borders, z, single, threshold):
+    if not borders.any():
         where = "`image`" if single else f"slice {z} of `image`"
-        shown = "the given array" if isinstance(threshold, np.ndarray) else threshold
+        shown = "the given array" if isinstance(threshold, np.ndarray) else threshold  # or a name
         warnings.warn(f"{where} has no border pixel at `threshold`={shown}: a click fills "
                       "the whole slice", UserWarning, stacklevel=2)
-    # membranes padded by replication, so that their skeleton runs up to the image edge
-    skeleton = np.stack([skeletonize(np.pad(b, 2, mode="edge"))[2:-2, 2:-2] for b in binarised])
-    closed = np.stack([_close_gaps(s, radius, gap_closing) for s in skeleton])
-    four = ndi.generate_binary_structure(2, 1)
+
+
+def _skeleton(borders):
+    """Step 2: membranes padded by replication, so that their skeleton reaches the edge."""
+    from skimage.morphology import skeletonize
+
+    return skeletonize(np.pad(borders, 2, mode="edge"))[2:-2, 2:-2]
+
+
+def _fill_slice(closed, z, pts, keep, single, max_size):
+    """Step 4 on slice `z`: label ``i + 1`` on the region enclosed around ``pts[i]``."""
+    on = np.flatnonzero(keep & (pts[:, 0] == z))
+    if on.size == 0:
+        return 0
+    regions, _ = ndi.label(~closed, structure=ndi.generate_binary_structure(2, 1))
+    lut = np.zeros(regions.max() + 1, np.int32)
+    sizes = np.bincount(regions.ravel()) if max_size is not None else None
+    owner = {}
+    for i in on:
+        r, c = pts[i, 1:]
+        shown = _fmt(pts[i, 1:] if single else pts[i])
+        region = regions[r, c]
+        if region == 0:
+            warnings.warn(f"point {i} {shown} is on a border pixel; it produces no region",
+                          UserWarning, stacklevel=2)
+        elif region in owner:
+            warnings.warn(
+                f"point {i} {shown} falls in the region already filled from point "
+                f"{owner[region]} (a leak through a membrane gap, or two clicks in one "
+                "object); it produces no region", UserWarning, stacklevel=2)
+        elif max_size is not None and sizes[region] > max_size:
+            owner[region] = i
+            warnings.warn(
+                f"the region of point {i} {shown} has {sizes[region]} pixels, more than "
+                f"`max_size`={max_size} (a leak?); it is dropped", UserWarning, stacklevel=2)
+        else:
+            owner[region] = i
+            lut[region] = i + 1
+    return lut[regions]
+
+
+def _flood_fill_slices(stack, single, pts, keep, thresholds, *, sigma, radius, max_size,
+                       dark_borders, gap_closing, shown_threshold):
+    """`flood_fill_labels` one slice at a time: memory of one slice, not four stacks.
+
+    ``thresholds(z)`` gives slice `z`'s binarisation threshold in the image's units (None:
+    Otsu), so that a per-pixel threshold need not exist for the whole stack at once.
+    """
     filled = np.zeros(stack.shape, np.int32)
-    for z in range(stack.shape[0]):
-        on = np.flatnonzero(keep & (pts[:, 0] == z))
-        if on.size == 0:
-            continue
-        regions, _ = ndi.label(~closed[z], structure=four)
-        lut = np.zeros(regions.max() + 1, np.int32)
-        sizes = np.bincount(regions.ravel()) if max_size is not None else None
-        owner = {}
-        for i in on:
-            r, c = pts[i, 1:]
-            shown = _fmt(pts[i, 1:] if single else pts[i])
-            region = regions[r, c]
-            if region == 0:
-                warnings.warn(f"point {i} {shown} is on a border pixel; it produces no region",
-                              UserWarning, stacklevel=2)
-            elif region in owner:
-                warnings.warn(
-                    f"point {i} {shown} falls in the region already filled from point "
-                    f"{owner[region]} (a leak through a membrane gap, or two clicks in one "
-                    "object); it produces no region", UserWarning, stacklevel=2)
-            elif max_size is not None and sizes[region] > max_size:
-                owner[region] = i
-                warnings.warn(
-                    f"the region of point {i} {shown} has {sizes[region]} pixels, more than "
-                    f"`max_size`={max_size} (a leak?); it is dropped", UserWarning, stacklevel=2)
-            else:
-                owner[region] = i
-                lut[region] = i + 1
-        filled[z] = lut[regions]
-    steps = {"binarised": binarised, "skeleton": skeleton,
-             "closed": closed, "filled": filled}
-    return {k: (v[0] if single else v) for k, v in steps.items()}
+    for z, sl in enumerate(stack):
+        t = thresholds(z)
+        if t is None:
+            _check_not_constant(sl, z, single)
+        borders = _border_slice(sl, t, sigma, dark_borders)
+        _warn_borderless(borders, z, single, shown_threshold)
+        closed = _close_gaps(_skeleton(borders), radius, gap_closing)
+        filled[z] = _fill_slice(closed, z, pts, keep, single, max_size)
+    return filled
 
 
 @_gathers_warnings
@@ -506,9 +552,19 @@ def flood_fill_labels(image, points, *, threshold=None, sigma=1.0, closing_radiu
     >>> flood_fill_labels(img, [(0, 6)], closing_radius=0)[0].tolist()
     [0, 0, 0, 0, 1, 1, 1]
     """
-    return flood_fill_steps(image, points, threshold=threshold, sigma=sigma,
-                            closing_radius=closing_radius, max_size=max_size,
-                            dark_borders=dark_borders, gap_closing=gap_closing)["filled"]
+    stack, single, pts, keep, radius, max_size = _flood_args(
+        image, points, threshold, closing_radius, max_size, gap_closing)
+    _check_sigma(sigma)
+    if isinstance(threshold, np.ndarray):
+        t_img = _threshold_array(threshold, stack, single, np.shape(image))
+        thresholds = t_img.__getitem__
+    else:
+        level = None if threshold is None else _level(threshold, stack, "threshold")
+        thresholds = lambda z: level  # noqa: E731
+    filled = _flood_fill_slices(stack, single, pts, keep, thresholds, sigma=sigma,
+                                radius=radius, max_size=max_size, dark_borders=dark_borders,
+                                gap_closing=gap_closing, shown_threshold=threshold)
+    return filled[0] if single else filled
 
 
 # ----------------------------------------------------------------------------- region growing
@@ -590,9 +646,7 @@ def region_grow(image, points, *, threshold, sigma=0.0, max_size=None, batch=0.1
     """
     stack, single = _as_stack(image)
     fraction = _fraction(threshold, "threshold")
-    if (isinstance(sigma, bool) or not isinstance(sigma, numbers.Real)
-            or not np.isfinite(sigma) or sigma < 0):
-        raise ValueError(f"`sigma` must be a number >= 0 (pixels), got {sigma!r}")
+    _check_sigma(sigma)
     if isinstance(batch, bool) or not isinstance(batch, numbers.Real) or not 0 <= batch <= 1:
         raise ValueError(f"`batch` must be a number in [0, 1], got {batch!r}")
     if connectivity not in (1, 2):
@@ -776,6 +830,15 @@ def _neighbours(px, ids, offsets, lab, mark, slot):
 
 
 # ----------------------------------------------------------------------------- clicks
+def _check_click_options(jitter, miss_rate):
+    if (isinstance(jitter, bool) or not isinstance(jitter, numbers.Real)
+            or not np.isfinite(jitter) or jitter < 0):
+        raise ValueError(f"`jitter` must be a number >= 0 (pixels), got {jitter!r}")
+    if isinstance(miss_rate, bool) or not isinstance(miss_rate, numbers.Real) \
+            or not 0 <= miss_rate < 1:
+        raise ValueError(f"`miss_rate` must be a number in [0, 1), got {miss_rate!r}")
+
+
 def click_points(labels, *, jitter=0, miss_rate=0, rng=None, return_ids=False):
     """Simulated clicks: one point deep inside each labelled object, optionally imperfect.
 
@@ -820,18 +883,18 @@ def click_points(labels, *, jitter=0, miss_rate=0, rng=None, return_ids=False):
         raise TypeError(f"`labels` must be an integer label image, got {describe(arr)}")
     if (arr < 0).any():
         raise ValueError(f"`labels` must be >= 0 (0 is background), got minimum {arr.min()}")
-    if (isinstance(jitter, bool) or not isinstance(jitter, numbers.Real)
-            or not np.isfinite(jitter) or jitter < 0):
-        raise ValueError(f"`jitter` must be a number >= 0 (pixels), got {jitter!r}")
-    if isinstance(miss_rate, bool) or not isinstance(miss_rate, numbers.Real) \
-            or not 0 <= miss_rate < 1:
-        raise ValueError(f"`miss_rate` must be a number in [0, 1), got {miss_rate!r}")
-    gen = as_rng(rng)
+    _check_click_options(jitter, miss_rate)
     single = arr.ndim == 2
     stack = arr[None] if single else arr
-    pts, ids = [], []
-    for z, sl in enumerate(stack):
-        sl = sl.astype(np.int64)
+    return _clicks(stack, single, jitter, miss_rate, rng, return_ids)
+
+
+def _clicks(slices, single, jitter, miss_rate, rng, return_ids):
+    """`click_points` on checked arguments; `slices` may be a lazy sequence of label slices."""
+    gen = as_rng(rng)
+    pts, ids, shape = [], [], None
+    for z, sl in enumerate(slices):
+        sl, shape = sl.astype(np.int64, copy=False), sl.shape
         for lab_id, box in enumerate(ndi.find_objects(sl), start=1):
             if box is None:
                 continue
@@ -847,7 +910,7 @@ def click_points(labels, *, jitter=0, miss_rate=0, rng=None, return_ids=False):
         angle = gen.uniform(0, 2 * np.pi, size=len(pts))
         moved = pts[:, 1:] + np.round(np.column_stack([radius * np.sin(angle),
                                                        radius * np.cos(angle)]))
-        hi = np.asarray(stack.shape[1:]) - 1
+        hi = np.asarray(shape) - 1
         pts[:, 1:] = np.clip(moved, 0, hi).astype(np.int64)
     if miss_rate > 0 and len(pts):
         hit = gen.uniform(size=len(pts)) >= miss_rate
@@ -975,17 +1038,23 @@ def _local_threshold(image, *, block_size=41, offset=3 / 255):
     >>> bool(img[4, 4] < t[4, 4]), bool(img[0, 0] < t[0, 0])
     (True, False)
     """
+    stack, single = _as_stack(image)
+    of_slice = _local_thresholds(stack, block_size, offset)
+    out = np.stack([of_slice(z) for z in range(len(stack))])
+    return out[0] if single else out
+
+
+def _local_thresholds(stack, block_size, offset):
+    """``z -> `_local_threshold` of slice z``, with `offset` scaled by the whole stack's range."""
     from skimage.filters import threshold_local
 
-    stack, single = _as_stack(image)
     size = check_int(block_size, "block_size", minimum=3)
     if size % 2 == 0:
         raise ValueError(f"`block_size` must be odd, got {block_size!r}")
     lo, hi = _intensity_range(stack)
     grey = _fraction(offset, "offset", low=-1) * (hi - lo)
-    out = np.stack([threshold_local(s.astype(np.float32), size, method="gaussian",
-                                    offset=grey) for s in stack]).astype(np.float32)
-    return out[0] if single else out
+    return lambda z: threshold_local(stack[z].astype(np.float32), size, method="gaussian",
+                                     offset=grey).astype(np.float32)
 
 
 def clicks_from_masks(masks, **kwargs):
@@ -1020,8 +1089,16 @@ def clicks_from_masks(masks, **kwargs):
     if arr.ndim not in (2, 3):
         raise ValueError(f"`masks` must be (H, W), (N, H, W) or (N, H, W, 1), "
                          f"got {describe(arr)}")
-    labels = label(arr) if arr.ndim == 2 else np.stack([label(m) for m in arr])
-    return click_points(labels, **kwargs)
+    unknown = set(kwargs) - {"jitter", "miss_rate", "rng", "return_ids"}
+    if unknown:
+        raise TypeError(f"unknown keyword argument(s) {sorted(unknown)}; expected some of "
+                        "['jitter', 'miss_rate', 'return_ids', 'rng'] (see `click_points`)")
+    if arr.ndim == 2:
+        return click_points(label(arr), **kwargs)
+    _check_click_options(kwargs.get("jitter", 0), kwargs.get("miss_rate", 0))
+    # one slice labelled at a time: a stack of int64 labels is 8 times the masks' memory
+    return _clicks((label(m) for m in arr), False, kwargs.get("jitter", 0),
+                   kwargs.get("miss_rate", 0), kwargs.get("rng"), kwargs.get("return_ids", False))
 
 
 def em_weak_labels(images, points, *, method, **params):
@@ -1081,11 +1158,15 @@ def em_weak_labels(images, points, *, method, **params):
                         f"expected some of {sorted(EM_RECIPE[method])}")
     p = {**EM_RECIPE[method], **params}
     with _Gather() as gathered:
-        if method == "flood":
-            threshold = _local_threshold(images, block_size=p["block_size"], offset=p["offset"])
-            labels = flood_fill_labels(images, points, threshold=threshold, sigma=p["sigma"],
-                                       closing_radius=p["closing_radius"],
-                                       max_size=p["max_size"], gap_closing=p["gap_closing"])
+        if method == "flood":  # one slice at a time: memory of a slice, not of the stack
+            stack, single, pts, keep, radius, max_size = _flood_args(
+                images, points, None, p["closing_radius"], p["max_size"], p["gap_closing"])
+            _check_sigma(p["sigma"])
+            labels = _flood_fill_slices(
+                stack, single, pts, keep, _local_thresholds(stack, p["block_size"], p["offset"]),
+                sigma=p["sigma"], radius=radius, max_size=max_size, dark_borders=True,
+                gap_closing=p["gap_closing"], shown_threshold="the local threshold")
+            labels = labels[0] if single else labels
         else:
             labels = region_grow(images, points, threshold=p["threshold"], sigma=p["sigma"],
                                  max_size=p["max_size"], border_threshold=p["border_threshold"])

@@ -593,6 +593,23 @@ def test_clicks_from_masks_clicks_every_connected_object_per_slice():
     assert clicks_from_masks(m[0, ..., 0]).tolist() == [[2, 2], [8, 3]]
 
 
+def test_clicks_from_masks_of_a_stack_equals_click_points_of_its_labels(em_slices):
+    # the stack is labelled one slice at a time (memory), with the same clicks and randomness
+    from skimage.measure import label
+
+    _, masks = em_slices
+    labels = np.stack([label(m) for m in masks])
+    for kwargs in [{}, {"jitter": 4, "miss_rate": 0.3, "rng": 7, "return_ids": True}]:
+        got, want = clicks_from_masks(masks, **kwargs), click_points(labels, **kwargs)
+        for g, w in zip(got if kwargs else [got], want if kwargs else [want]):
+            np.testing.assert_array_equal(g, w)
+    assert len(clicks_from_masks(masks)) >= 5  # several objects on several slices
+    with pytest.raises(TypeError, match=r"unknown keyword argument\(s\) \['jiter'\]"):
+        clicks_from_masks(masks, jiter=2)
+    with pytest.raises(ValueError, match="`miss_rate` must be a number in"):
+        clicks_from_masks(masks, miss_rate=1)
+
+
 def test_clicks_from_masks_refuses_a_label_image():
     lab = np.zeros((6, 6), np.int32)
     lab[1:3, 1:3], lab[4:6, 4:6] = 1, 2
@@ -628,6 +645,39 @@ def test_em_recipe_fills_mitochondria_flood_precise_region_complete(em_slices):
         warnings.simplefilter("ignore")
         direct = region_grow(images, pts, **EM_RECIPE["region"])
     np.testing.assert_array_equal(direct, grown)
+
+
+@pytest.mark.parametrize("threshold", [None, 0.4, "local"])
+def test_flood_fill_slice_by_slice_equals_the_whole_stack_steps(em_slices, threshold):
+    # flood_fill_labels and the recipe work one slice at a time (memory of one slice);
+    # flood_fill_steps keeps every step of the whole stack: the labels and warnings agree
+    images, masks = em_slices
+    pts = clicks_from_masks(masks)
+    pts = np.vstack([pts, pts[:1]])  # a duplicate click: one warning in each
+    recipe = EM_RECIPE["flood"]
+    kwargs = dict(sigma=recipe["sigma"], closing_radius=recipe["closing_radius"],
+                  max_size=recipe["max_size"] if threshold == "local" else None,
+                  gap_closing=recipe["gap_closing"])
+    if threshold == "local":
+        t = local_threshold(images, block_size=recipe["block_size"], offset=recipe["offset"])
+    else:
+        t = threshold
+    runs = {}
+    for name, call in [
+            ("steps", lambda: flood_fill_steps(images, pts, threshold=t, **kwargs)["filled"]),
+            ("labels", lambda: flood_fill_labels(images, pts, threshold=t, **kwargs)),
+            ("recipe", lambda: em_weak_labels(images, pts, method="flood"))]:
+        if name == "recipe" and threshold != "local":
+            continue
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            runs[name] = call(), sorted(n for w in caught for n in w.message.notes)
+    (steps, notes), *others = runs.values()
+    assert len(runs) == (3 if threshold == "local" else 2) and (steps > 0).any()
+    assert any("duplicates point 0" in n for n in notes)
+    for labels, other_notes in others:
+        np.testing.assert_array_equal(labels, steps)
+        assert other_notes == notes
 
 
 def test_em_weak_labels_overrides_and_rejects_unknown_parameters(em_slices):
