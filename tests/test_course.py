@@ -96,7 +96,10 @@ def test_timings_table_from_reports():
     assert "| 01_wrangling | 2.0 min, 1.50 GiB | failed |" in table
     assert "| **whole course** | 4.0 min | 0.2 min |" in table
     heavy = course.timings_markdown({"full": rep("full", 1000, 2200)})
-    assert "| 01_wrangling | 16.7 min, 2.15 GiB **over budget** |" in heavy
+    assert "| 01_wrangling | 16.7 min, 2.15 GiB **over budget** (over the 1.5 GiB goal) |" in heavy
+    assert course.over_goal(rep("full", 1000, 2200)) == ["01_wrangling.ipynb", "02_eda.ipynb"]
+    assert course.over_goal(rep("full", 120, 1536)) == []  # at the goal is within it
+    assert course.over_goal(rep("quick", 6, 2200)) == []  # quick mode: tests/test_notebooks.py
     assert "| **whole course** | 33.3 min |" in heavy
     assert "full: 2026-11-22 on 2 CPU cores" in table
     assert "Not measured yet" in course.timings_markdown({})

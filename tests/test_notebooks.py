@@ -9,9 +9,10 @@ import pytest
 
 import course
 
-# Generous ceiling for quick mode; the full-mode budget (2 GB on Binder) is measured by
-# `make course` and reported in benchmarks/README.md.
-QUICK_PEAK_RSS_MB = 1500
+# Issue 17's ceiling of a kernel (1.5 GiB: room for the Jupyter server and one more kernel on a
+# 2 GiB runtime), checked here in quick mode; full mode is checked by `make course`, which
+# marks a notebook over course.GOAL in its report and in benchmarks/README.md.
+QUICK_PEAK_RSS_MB = course.GOAL["rss_mb"]
 
 NOTEBOOKS = course.notebook_paths()
 
