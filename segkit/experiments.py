@@ -15,7 +15,8 @@ import warnings
 import keras
 import numpy as np
 
-from ._validate import as_binary, check_choice, check_same_shape, describe
+from ._conventions import foreground
+from ._validate import as_binary, check_choice, check_real, check_same_shape, describe
 
 __all__ = ["run_experiment", "one_at_a_time", "compare_labels", "compare_transforms",
            "compare_instances", "fraction_study"]
@@ -327,6 +328,7 @@ def compare_labels(label_sets, test, *, architectures=_ARCHITECTURES, tile=256, 
                         f"{sorted(known)}")
     if not isinstance(test, (tuple, list)) or len(test) != 2:
         raise TypeError(f"`test` must be an (images, masks) pair, got {type(test).__name__}")
+    threshold = check_real(threshold, "threshold", low=0.0, high=1.0)
     test_x = to_nhwc(test[0], "test images")
     test_y = as_binary(to_nhwc(test[1], "test masks"), "test masks", allow_255=False)
     check_same_shape(test_x, "test images", test_y, "test masks")
@@ -361,8 +363,9 @@ def _label_row(arch, name, sets, test_x, test_y, *, tile, overlap, threshold, kn
         {"train": sets["train"], "val": sets["val"]}, architecture=arch, **{**knobs, **own})
     prob = predict_tiled(history.model, test_x, tile=tile, overlap=overlap,
                          normalization=history.normalization)
-    report = metrics.pixel_report(test_y, prob, threshold=threshold)
+    mask = foreground(prob, threshold)  # the scores kept below need the mask, not the AUC
     del history, prob
+    report = metrics.pixel_report(test_y, mask)
     keras.backend.clear_session()
     gc.collect()
     return {"network": arch, "labels": name, "tiles": len(sets["train"][0]),

@@ -132,6 +132,8 @@ def test_compare_labels_rejects_malformed_input():
         compare_labels({"true": {**good["true"], "steps": 3}}, (x, y))
     with pytest.raises(TypeError, match=r"unknown knob\(s\) \['lr'\]"):
         compare_labels(good, (x, y), lr=0.1)
+    with pytest.raises(ValueError, match=r"`threshold` must be .*1"):  # before any training
+        compare_labels(good, (x, y), threshold=1.5)
 
 
 def test_compare_labels_a_set_may_override_knobs():
