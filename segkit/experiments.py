@@ -491,7 +491,7 @@ _RUN_KNOBS = ("n_train", "model", "loss", "w0", "sigma", "class_balance", "separ
 def compare_instances(train_data, val_data, test_data, runs, *, depth=3, base_filters=8,
                       cap=10, encoder_dropout=None, dropout=0.0, epochs=20, batch_size=4,
                       learning_rate=1e-3, time_limit=None, scale=1.0, min_area=0, split=None,
-                      definition="bpartis", seed=0, progress=True):
+                      definition="bpartis", normalization=None, seed=0, progress=True):
     """Train one model per run on instance labels and score its objects on the test images.
 
     Each run is a dict of knobs; the ones it leaves out take the keyword defaults:
@@ -518,7 +518,8 @@ def compare_instances(train_data, val_data, test_data, runs, *, depth=3, base_fi
     train_data, val_data : (images, labels)
         Normalised float images ``(N, H, W)`` and their int instance labels (0 background).
     test_data : (images, labels)
-        The same, or lists of (H, W) arrays for test images of different sizes.
+        The same, or lists of (H, W) arrays for test images of different sizes; raw
+        images with `normalization`.
     runs : dict of str to dict
         Run name to its knobs, e.g. ``{"50 images": {"n_train": 50}, ...}``.
     depth, base_filters, cap, encoder_dropout, dropout
@@ -535,6 +536,10 @@ def compare_instances(train_data, val_data, test_data, runs, *, depth=3, base_fi
         "keep_unmarked": True}``) for the distance runs.
     definition : {"bpartis", "stardist"}
         Of AP, AP50, AP75 and mean IoU.
+    normalization : callable, optional
+        Applied to each test image before it is predicted
+        (`segkit.instances.predict_distance`), e.g. the `segkit.io.Normalization` fitted on
+        the training images; the training and validation images are normalised already.
     progress : bool
         Show a progress bar over the runs.
 
@@ -587,7 +592,7 @@ def compare_instances(train_data, val_data, test_data, runs, *, depth=3, base_fi
     min_area = check_int(min_area, "min_area", minimum=0)
     x_tr, y_tr = _instance_pair(train_data, "train_data")
     x_va, y_va = _instance_pair(val_data, "val_data")
-    test = _instance_test(test_data)
+    test = _instance_test(test_data, normalization)
     for name, knobs in runs.items():
         if "n_train" in knobs:
             n = check_int(knobs["n_train"], f"runs[{name!r}]['n_train']", minimum=1)
@@ -598,7 +603,7 @@ def compare_instances(train_data, val_data, test_data, runs, *, depth=3, base_fi
                   encoder_dropout=encoder_dropout, dropout=dropout, epochs=epochs,
                   batch_size=batch_size, learning_rate=learning_rate, time_limit=time_limit,
                   scale=scale, min_area=min_area, split=dict(split or {}),
-                  definition=definition, seed=seed)
+                  definition=definition, normalization=normalization, seed=seed)
     rows = []
     logger, level = _quiet_tensorflow()
     try:
@@ -611,26 +616,34 @@ def compare_instances(train_data, val_data, test_data, runs, *, depth=3, base_fi
     return pd.DataFrame(rows)
 
 
-def _instance_pair(data, name):
-    """(images, labels) as (N, H, W) float32 and int arrays of one shape."""
-    from ._validate import as_label_stack, as_stack
+def _instance_pair(data, name, *, raw=False):
+    """(images, labels) as (N, H, W) float32 (with `raw`, their own dtype) and int arrays of
+    one shape.
+
+    Labels keep their integer type (int32, uint16 tiles are not copied to int64: a training
+    set of tiles is hundreds of MB on real data).
+    """
+    from ._validate import as_stack
+    from .instances import _label_view
 
     if not isinstance(data, (tuple, list)) or len(data) != 2:
         raise TypeError(f"`{name}` must be an (images, labels) pair, got {describe(data)}")
     x, _ = as_stack(data[0], f"{name}[0] (images)")
-    y, _ = as_label_stack(data[1], f"{name}[1] (labels)")
+    y, _ = _label_view(data[1], f"{name}[1] (labels)")
     check_same_shape(x, f"{name}[0] (images)", y, f"{name}[1] (labels)")
-    return x.astype(np.float32, copy=False), y
+    return (x if raw else x.astype(np.float32, copy=False)), y
 
 
-def _instance_test(data):
-    """Test images and labels: a stack pair, or two lists of 2-D arrays."""
-    from .instances import _is_list, _pair_lists
+def _instance_test(data, normalization):
+    """Test images and labels: a stack pair, or two lists of 2-D arrays (the images in
+    their own dtype with a `normalization`: normalised one at a time when predicted)."""
+    from .instances import _check_normalization, _is_list, _pair_lists
 
+    _check_normalization(normalization)
     if isinstance(data, (tuple, list)) and len(data) == 2 and _is_list(data[0]):
         _pair_lists(data[0], data[1], ("test_data[0] (images)", "test_data[1] (labels)"))
-        return [np.asarray(im, np.float32) for im in data[0]], list(data[1])
-    return _instance_pair(data, "test_data")
+        return list(data[0]), list(data[1])
+    return _instance_pair(data, "test_data", raw=normalization is not None)
 
 
 def _instance_row(train_data, val_data, test, k):
@@ -677,14 +690,20 @@ def _instance_row(train_data, val_data, test, k):
     seconds = time.perf_counter() - start
     epochs_run = len(history.history["loss"])
     x_te, y_te = test
-    if kind == "distance":
-        prob, dist = instances.predict_distance(model, x_te, scale=k["scale"])
-        pred = instances.split_touching(prob, dist, min_area=k["min_area"], **k["split"])
-    else:
-        prob = instances._predict_maps(model, x_te, scale=k["scale"])
-        pred = instances.connected_components(prob, min_area=k["min_area"])
+
+    def objects(images):
+        kw = dict(scale=k["scale"], normalization=k["normalization"])
+        if kind == "distance":
+            prob, dist = instances.predict_distance(model, images, **kw)
+            return instances.split_touching(prob, dist, min_area=k["min_area"], **k["split"])
+        prob = instances._predict_maps(model, images, **kw)
+        return instances.connected_components(prob, min_area=k["min_area"])
+
+    # a list (real images of different sizes) is split image by image: only the objects
+    # are kept, not the float maps of every image at once (memory)
+    pred = [objects([im])[0] for im in x_te] if isinstance(x_te, list) else objects(x_te)
     scores = metrics.instance_scores(y_te, pred, definition=k["definition"])
-    del model, history, prob, pred
+    del model, history, pred
     keras.backend.clear_session()
     gc.collect()
     return {"model": kind, "n_train": n, "loss": loss_name,

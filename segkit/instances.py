@@ -38,6 +38,22 @@ def _labels(x, name="labels"):
     return as_label_stack(x, name)
 
 
+def _label_view(x, name="labels"):
+    """Like `_labels`, but valid labels of a narrower integer type stay in that type.
+
+    An (N, H, W) view, no copy: a training set of label tiles (hundreds of MB on real data)
+    is not doubled or quadrupled in memory by an int64 copy. Anything else (int64, an error
+    to report, a float array) goes through `_labels`.
+    """
+    arr = np.asarray(x)
+    narrow = (arr.dtype.kind in "iu" and arr.dtype.itemsize < 8 and arr.ndim in (2, 3, 4)
+              and arr.size > 0 and (arr.ndim < 4 or arr.shape[-1] == 1))
+    if not narrow or (arr.dtype.kind == "i" and int(arr.min()) < 0):
+        return _labels(x, name)
+    arr = arr[..., 0] if arr.ndim == 4 else arr
+    return (arr[None], True) if arr.ndim == 2 else (arr, False)
+
+
 def _map(x, name):
     """A float map (H, W), (N, H, W) or (N, H, W, 1) as (N, H, W) float32, plus 2-D flag."""
     arr, single = as_stack(x, name)
@@ -96,10 +112,40 @@ def _working_shape(shape, scale):
     return tuple(max(1, int(round(side * scale))) for side in shape)
 
 
-def _predict(model, images, *, batch_size, repeat=1, scale=1.0):
+def _check_normalization(normalization):
+    if normalization is not None and not callable(normalization):
+        raise TypeError("`normalization` must be None or a function of an image, such as the "
+                        "segkit.io.Normalization fitted on the training images, got "
+                        f"{describe(normalization)}")
+    return normalization
+
+
+def _normalised(img, normalization):
+    """One image as float32, through `normalization` when there is one (same shape)."""
+    if normalization is None:
+        return np.asarray(img, np.float32)
+    out = np.asarray(normalization(img), np.float32)
+    if out.shape != img.shape:
+        raise ValueError(f"`normalization` must keep an image's shape: it turned {img.shape} "
+                         f"into {out.shape}")
+    return out
+
+
+def _image_views(images, name):
+    """Images to predict, checked but not converted: a list of (H, W) views (their own
+    dtype: uint8 images stay uint8 until each is predicted), whether `images` was a list,
+    and whether it was one 2-D image."""
+    if _is_list(images):
+        return [_one(im, f"{name}[{i}]", as_stack) for i, im in enumerate(images)], True, False
+    arr, flat = as_stack(images, name)
+    return list(arr), False, flat
+
+
+def _predict(model, images, *, batch_size, repeat=1, scale=1.0, normalization=None):
     """Forward passes of `model` on each (H, W) image of `images`, any size.
 
-    Each image is resized by `scale` (the working scale of the model), reflect-padded to
+    Each image is normalised by `normalization` (float32 when None), one image at a time,
+    resized by `scale` (the working scale of the model), reflect-padded to
     a multiple of the model's size divisor (of 64 too when a side exceeds 128), predicted `repeat` times in one go (the copies share batches,
     so Monte-Carlo dropout draws a different mask for each), and cropped back. Yields, per
     image, a dict ``{output: (repeat, h, w) float32}`` at the working scale (the key
@@ -112,7 +158,7 @@ def _predict(model, images, *, batch_size, repeat=1, scale=1.0):
     # a few input shapes, and the compiled prediction is not traced again for every size
     bucket = divisor * max(1, 64 // divisor)
     for img in images:
-        img = _resize(np.asarray(img, np.float32), _working_shape(img.shape, scale))
+        img = _resize(_normalised(img, normalization), _working_shape(img.shape, scale))
         h, w = img.shape
         x = _pad_to(img, bucket if max(h, w) > 128 else divisor)[None, ..., None]
         parts = {}
@@ -165,7 +211,7 @@ def distance_targets(labels, *, cap=10):
     if _is_list(labels):
         return [distance_targets(_one(lab, f"labels[{i}]", _labels), cap=cap)
                 for i, lab in enumerate(labels)]
-    lab, flat = _labels(labels)
+    lab, flat = _label_view(labels)  # memory: int32 or uint16 tiles are not copied
     out = np.zeros(lab.shape, np.float32)
     for i, li in enumerate(lab):
         for j, sl in enumerate(ndi.find_objects(li), start=1):
@@ -181,7 +227,7 @@ def distance_targets(labels, *, cap=10):
 
 
 # ----------------------------------------------------------------------------- prediction
-def predict_distance(model, images, *, batch_size=8, scale=1.0):
+def predict_distance(model, images, *, batch_size=8, scale=1.0, normalization=None):
     """Both maps of a two-headed model (`segkit.models.distance_unet`) for normalised images.
 
     Images of any size are reflect-padded to the model's size divisor and cropped back, so
@@ -198,6 +244,11 @@ def predict_distance(model, images, *, batch_size=8, scale=1.0):
         The working scale of the model: each image is resized by this factor before the
         network sees it (e.g. 0.5 for a model trained on images shrunk by half), and both maps
         are resized back to the image's size, the distance converted to the image's pixels.
+    normalization : callable, optional
+        Applied to each image before the network sees it, e.g. the
+        `segkit.io.Normalization` fitted on the training images: `images` can then be the
+        raw images (uint8 takes a quarter of the memory of float32), normalised one at a
+        time. None: `images` are normalised already.
 
     Returns
     -------
@@ -215,24 +266,30 @@ def predict_distance(model, images, *, batch_size=8, scale=1.0):
     ...                                 scale=0.5)
     >>> [p.shape for p in probs], bool(max(d.max() for d in dists) <= 20)
     ([(16, 18), (15, 9)], True)
+
+    Raw images with the normalisation fitted on the training images:
+
+    >>> from segkit import io
+    >>> raw = np.full((16, 16), 100, np.uint8)
+    >>> norm = io.Normalization(0.0, 255.0)
+    >>> once = predict_distance(model, raw, normalization=norm)[0]
+    >>> bool((once == predict_distance(model, norm(raw))[0]).all())
+    True
     """
     batch_size = check_int(batch_size, "batch_size", minimum=1)
     scale = _check_scale(scale)
-    if _is_list(images) or scale != 1:
-        listed = _is_list(images)
-        if listed:
-            imgs = [_one(im, f"images[{i}]", _map) for i, im in enumerate(images)]
-        else:
-            x, flat = _map(images, "images")
-            imgs = list(x)
+    normalization = _check_normalization(normalization)
+    imgs, listed, flat = _image_views(images, "images")
+    if listed or scale != 1:
         probs, dists = [], []
-        for img, out in zip(imgs, _predict(model, imgs, batch_size=1, scale=scale)):
+        for img, out in zip(imgs, _predict(model, imgs, batch_size=1, scale=scale,
+                                           normalization=normalization)):
             probs.append(_back(out["prob"][0], img.shape, scale))
             dists.append(_back(out["dist"][0], img.shape, scale, distance=True))
         if listed:
             return probs, dists
         return (probs[0], dists[0]) if flat else (np.stack(probs), np.stack(dists))
-    x, flat = _map(images, "images")
+    x = _normalised(as_stack(images, "images")[0], normalization)  # a view: no copy
     out = _predict_stack(model, x, batch_size=batch_size)
     prob, dist = out["prob"], out["dist"]
     return (prob[0], dist[0]) if flat else (prob, dist)
@@ -247,19 +304,17 @@ def _one(x, name, reader):
     return arr[0]
 
 
-def _predict_maps(model, images, *, batch_size=8, scale=1.0):
+def _predict_maps(model, images, *, batch_size=8, scale=1.0, normalization=None):
     """The probability map of a single-output model for a stack or a list of images."""
-    if _is_list(images) or scale != 1:
-        listed = _is_list(images)
-        imgs = ([_one(im, f"images[{i}]", _map) for i, im in enumerate(images)] if listed
-                else list(_map(images, "images")[0]))
+    imgs, listed, flat = _image_views(images, "images")
+    if listed or scale != 1:
         maps = [_back(out[None][0], img.shape, scale)
-                for img, out in zip(imgs, _predict(model, imgs, batch_size=1, scale=scale))]
+                for img, out in zip(imgs, _predict(model, imgs, batch_size=1, scale=scale,
+                                                   normalization=normalization))]
         if listed:
             return maps
-        x, flat = _map(images, "images")
         return maps[0] if flat else np.stack(maps)
-    x, flat = _map(images, "images")
+    x = _normalised(as_stack(images, "images")[0], normalization)  # a view: no copy
     prob = _predict_stack(model, x, batch_size=batch_size)[None]
     return prob[0] if flat else prob
 

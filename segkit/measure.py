@@ -8,7 +8,7 @@ summarise it with pandas (``table["area"].median()``) and save it with ``to_csv`
 
 import numpy as np
 
-from ._validate import (as_array, as_label_stack, check_finite, check_int, check_numeric,
+from ._validate import (as_array, check_finite, check_int, check_numeric,
                         check_real)
 
 __all__ = ["object_table", "histogram_pair", "rdf", "compare_distributions"]
@@ -20,8 +20,14 @@ _INTENSITY_COLUMNS = ("intensity_min", "intensity_mean", "intensity_max")
 
 # ----------------------------------------------------------------------------- validation
 def _labels(x, name="labels"):
-    """A label image or stack as (N, H, W) int64 and whether the input was a stack."""
-    arr, single = as_label_stack(x, name)
+    """A label image or stack as (N, H, W) and whether the input was a stack.
+
+    int64, or a view in the labels' own narrower integer type (memory: the pairs of a
+    hundred real test images are not copied to int64 all at once).
+    """
+    from .instances import _label_view
+
+    arr, single = _label_view(x, name)
     return arr, not single
 
 
@@ -40,12 +46,16 @@ def _one_label(x, i, name="labels"):
 
 
 def _list_like(other, labels, name):
-    """`other` as a list paired with the list `labels` (None stays a list of None)."""
+    """`other` as a list paired with the list `labels` (None stays a list of None; a stack
+    of as many images pairs too, as in `segkit.metrics.instance_scores`)."""
     if other is None:
         return [None] * len(labels)
+    if isinstance(other, np.ndarray) and other.ndim in (3, 4):
+        other = list(other)
     if not _is_list(other) or len(other) != len(labels):
         raise ValueError(f"`labels` is a list of {len(labels)} images, so `{name}` must be a "
-                         f"list of as many, got {type(other).__name__}")
+                         f"list or a stack of as many, got {type(other).__name__}"
+                         + (f" of length {len(other)}" if isinstance(other, list) else ""))
     return list(other)
 
 

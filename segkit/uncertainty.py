@@ -21,7 +21,7 @@ false detections the uncertain ones?). Stacks, and lists of images of different 
 import numpy as np
 from scipy import ndimage as ndi
 
-from ._validate import (as_array, as_stack, check_choice, check_finite, check_int,
+from ._validate import (as_array, check_choice, check_finite, check_int,
                         check_numeric, check_real, describe)
 
 __all__ = ["mc_predict", "uncertainty_by_match", "filter_uncertain", "filter_sweep"]
@@ -143,7 +143,7 @@ def _mc_model(model):
 
 
 def mc_predict(model, x, *, samples=20, batch_size=8, output="prob", scale=1.0, maps=None,
-               progress=True):
+               normalization=None, progress=True):
     """Predict `samples` times with dropout on, and summarise the samples.
 
     The same trained weights give both of BPartIS's predictions (Yildirim & Cole 2021,
@@ -176,6 +176,10 @@ def mc_predict(model, x, *, samples=20, batch_size=8, output="prob", scale=1.0, 
     maps : sequence of str, optional
         Return only these maps (e.g. ``("mean", "dist_mean", "mutual_info")``) to save
         memory on many large images; default all.
+    normalization : callable, optional
+        Applied to each image before the network sees it, as in
+        `segkit.instances.predict_distance`: `x` can then be the raw images, normalised
+        one at a time by the `segkit.io.Normalization` fitted on the training images.
     progress : bool
         Show a progress bar over the images.
 
@@ -210,7 +214,7 @@ def mc_predict(model, x, *, samples=20, batch_size=8, output="prob", scale=1.0, 
     """
     from tqdm.auto import tqdm
 
-    from .instances import _back, _check_scale, _is_list, _one, _predict
+    from .instances import _back, _check_normalization, _check_scale, _image_views, _predict
 
     samples = check_int(samples, "samples", minimum=2)
     batch_size = check_int(batch_size, "batch_size", minimum=1)
@@ -219,16 +223,12 @@ def mc_predict(model, x, *, samples=20, batch_size=8, output="prob", scale=1.0, 
         if isinstance(maps, str) or not all(isinstance(m, str) for m in maps) or not maps:
             raise TypeError(f"`maps` must be a sequence of map names, e.g. ('mean', "
                             f"'mutual_info'), got {maps!r}")
-    as_list = _is_list(x)
-    if as_list:
-        images = [_one(im, f"x[{i}]", _float_stack) for i, im in enumerate(x)]
-        flat = False
-    else:
-        arr, flat = _float_stack(x, "x")
-        images = list(arr)
+    normalization = _check_normalization(normalization)
+    images, as_list, flat = _image_views(x, "x")  # converted one at a time (memory)
     model = _mc_model(model)
     per_image = []
-    passes = _predict(model, images, batch_size=batch_size, repeat=samples, scale=scale)
+    passes = _predict(model, images, batch_size=batch_size, repeat=samples, scale=scale,
+                      normalization=normalization)
     for img, out in tqdm(zip(images, passes), total=len(images), desc="Monte-Carlo samples",
                          disable=not progress, leave=False):
         keys = [k for k in out if k is not None]
@@ -252,11 +252,6 @@ def mc_predict(model, x, *, samples=20, batch_size=8, output="prob", scale=1.0, 
         result = {k: v[0] if flat else np.stack(v) for k, v in result.items()}
     result["samples"] = samples
     return result
-
-
-def _float_stack(x, name):
-    arr, single = as_stack(x, name)
-    return arr.astype(np.float32, copy=False), single
 
 
 def _pair(labels, unc):
@@ -365,9 +360,13 @@ def _truths(true_labels, pairs, layout):
     from .instances import _is_list
 
     if layout == "list":
+        if not _is_list(true_labels):  # a stack of as many images pairs with a list too
+            stack = as_array(true_labels, "true_labels")
+            true_labels = list(stack) if stack.ndim == 3 else true_labels
         if not _is_list(true_labels) or len(true_labels) != len(pairs):
             raise ValueError(f"`labels` is a list of {len(pairs)} images, so `true_labels` "
-                             f"must be a list of as many, got {describe(true_labels)}")
+                             f"must be a list or a stack of as many, got "
+                             f"{describe(true_labels)}")
         truths = [as_array(t, f"true_labels[{i}]") for i, t in enumerate(true_labels)]
     else:
         truth = as_array(true_labels, "true_labels")

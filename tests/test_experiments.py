@@ -257,6 +257,23 @@ def test_compare_instances_rejects_bad_runs_before_training(runs, exc, match):
         compare_instances((x, y), (x, y), (x, y), runs, epochs=1, progress=False)
 
 
+def test_compare_instances_normalises_raw_test_images():
+    from segkit import io
+    from segkit.experiments import compare_instances
+
+    x, y = _touching_squares()
+    raw = np.round(x * 200).astype(np.uint8)
+    norm = io.Normalization(0.0, 200.0)
+    kwargs = dict(depth=1, base_filters=2, epochs=1, progress=False)
+    runs = {"all": {}, "U-Net": {"model": "unet"}}
+    want = compare_instances((x, y), (x, y), (norm(raw), y), runs, **kwargs)
+    for test in ((raw, y.astype(np.uint16)), (list(raw), list(y))):  # a stack, a list
+        got = compare_instances((x, y), (x, y), test, runs, normalization=norm, **kwargs)
+        assert got[["ap", "n_pred"]].equals(want[["ap", "n_pred"]])
+    with pytest.raises(TypeError, match=r"`normalization` must be None or a function"):
+        compare_instances((x, y), (x, y), (raw, y), runs, normalization=1, **kwargs)
+
+
 def test_compare_instances_rejects_float_labels():
     from segkit.experiments import compare_instances
 

@@ -35,6 +35,21 @@ def test_distance_targets_shapes(particles):
     assert np.array_equal(instances.distance_targets(lab[1]), d[1])
 
 
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.int16, np.int32, np.uint32])
+def test_distance_targets_any_integer_type_without_an_int64_copy(particles, dtype):
+    _, lab = particles
+    want = instances.distance_targets(lab.astype(np.int64))
+    assert np.array_equal(instances.distance_targets(lab.astype(dtype)), want)
+    assert np.array_equal(instances.distance_targets(lab.astype(dtype)[..., None]), want)
+    # the narrow types are read in place: the view has the caller's memory
+    narrow = lab.astype(dtype)
+    assert np.shares_memory(instances._label_view(narrow)[0], narrow)
+    with pytest.raises(ValueError, match=r"`labels` must have non-negative labels"):
+        instances.distance_targets(-lab.astype(np.int16))
+    with pytest.raises(TypeError, match=r"`labels` must be an integer label image"):
+        instances.distance_targets(lab.astype(np.float32))
+
+
 def test_split_touching_beats_connected_components_on_ideal_inputs(particles):
     _, lab = particles
     dist = instances.distance_targets(lab, cap=10)
@@ -153,3 +168,29 @@ def test_predict_distance_any_size_and_scale():
         instances.predict_distance(model, x, scale=0)
     with pytest.raises(ValueError, match=r"`images\[1\]` must be one 2-D image"):
         instances.predict_distance(model, [x[0], x])
+
+
+def test_predict_distance_normalises_raw_images_one_at_a_time():
+    import keras
+
+    from segkit import io
+
+    keras.utils.set_random_seed(0)
+    model = models.distance_unet((None, None, 1), depth=2, base_filters=2, cap=4)
+    raw = np.random.default_rng(0).integers(0, 256, (2, 20, 28)).astype(np.uint8)
+    norm = io.Normalization.fit(raw)
+    for kwargs in ({}, {"scale": 0.5}):  # the stack path and the image-by-image path
+        want = instances.predict_distance(model, norm(raw), **kwargs)
+        got = instances.predict_distance(model, raw, normalization=norm, **kwargs)
+        assert all(np.array_equal(g, w) for g, w in zip(got, want))
+    listed = instances.predict_distance(model, [raw[0], raw[1, :17]], normalization=norm)
+    assert np.array_equal(listed[1][1], instances.predict_distance(model, [norm(raw[1, :17])])[1][0])
+    unet = models.unet((None, None, 1), depth=2, base_filters=2)
+    assert np.array_equal(instances._predict_maps(unet, [raw[0]], normalization=norm)[0],
+                          instances._predict_maps(unet, [norm(raw[0])])[0])
+    with pytest.raises(TypeError, match=r"`normalization` must be None or a function of an "
+                                        r"image.*got int"):
+        instances.predict_distance(model, raw, normalization=3)
+    with pytest.raises(ValueError, match=r"`normalization` must keep an image's shape: it "
+                                         r"turned \(20, 28\) into \(20, 14\)"):
+        instances.predict_distance(model, [raw[0]], normalization=lambda im: im[:, ::2])

@@ -208,6 +208,22 @@ def test_lists_of_images_of_different_sizes():
     assert ti["intensity_mean"].tolist() == [1.0, 1.0, 3.0]
     with pytest.raises(ValueError, match=r"`labels` is a list of 2 images, so `image` must be"):
         measure.object_table([a, b], np.ones(a.shape))
+    # a stack of as many images pairs with a list of label images of one size
+    stack = np.stack([np.ones(a.shape), np.full(a.shape, 3.0)])
+    assert measure.object_table([a, a], stack).equals(measure.object_table([a, a], list(stack)))
+    with pytest.raises(ValueError, match=r"must be a list or a stack of as many, got list of "
+                                         r"length 2"):
+        measure.object_table([a, a, a], stack)
+
+
+def test_narrow_label_types_are_measured_in_place():
+    a = np.zeros((30, 40), np.int32)
+    a[5:10, 5:10], a[15:25, 20:26] = 1, 2
+    want = measure.object_table([a, a[:20]])
+    for dtype in (np.uint8, np.uint16, np.int16):
+        assert measure.object_table([a.astype(dtype), a[:20].astype(dtype)]).equals(want)
+    narrow = a.astype(np.uint16)
+    assert np.shares_memory(measure._labels(narrow)[0], narrow)
 
 
 def test_rdf_of_a_list_weights_each_image_by_its_area():

@@ -174,6 +174,20 @@ def test_filter_cannot_help_when_the_uncertain_objects_are_true():
     assert sweep["precision"].iloc[0] == 0 and sweep["precision"].iloc[-1] == pytest.approx(0.6)
 
 
+def test_a_stack_of_true_labels_pairs_with_lists_of_predictions():
+    truth, pred, u = _three_true_two_false()
+    stack = np.stack([truth, truth[::-1]])
+    preds, us = [pred, pred[::-1]], [u, u[::-1]]
+    kw = dict(thresholds=[0.2, 0.7, 1.0], definition="stardist")
+    want = unc.filter_sweep(stack, np.stack(preds), np.stack(us), **kw)
+    assert unc.filter_sweep(stack, preds, us, **kw).equals(want)
+    by = unc.uncertainty_by_match(stack, preds, us)
+    assert by["true"] == pytest.approx([0.1, 0.2, 0.3] * 2)
+    assert sorted(by["false"]) == pytest.approx([0.6, 0.6, 0.8, 0.8])
+    with pytest.raises(ValueError, match=r"`true_labels` must be a list or a stack of as many"):
+        unc.filter_sweep(stack[:1], preds, us, **kw)
+
+
 def test_filter_sweep_nothing_kept_and_nothing_predicted():
     truth, pred, u = _three_true_two_false()
     sweep = unc.filter_sweep(truth, pred, u, thresholds=[0.0], definition="stardist")
@@ -320,3 +334,31 @@ def test_mc_predict_maps_and_scale(mc_model):
         unc.mc_predict(mc_model, x, samples=2, maps=("dist",), progress=False)
     with pytest.raises(TypeError, match=r"`maps` must be a sequence of map names"):
         unc.mc_predict(mc_model, x, samples=2, maps="mean", progress=False)
+
+
+def test_mc_predict_normalises_each_raw_image_when_it_is_predicted():
+    from segkit import io
+    from segkit.models import distance_unet
+
+    model = distance_unet((None, None, 1), depth=2, base_filters=2, encoder_dropout=(0.1, 0.5))
+    raw = np.random.default_rng(2).integers(0, 256, (2, 20, 24)).astype(np.uint8)
+    norm = io.Normalization.fit(raw)
+    seen = []
+
+    def spy(img):  # records what it is given: one raw image at a time
+        seen.append((img.dtype, img.shape))
+        return norm(img)
+
+    st = unc.mc_predict(model, [raw[0], raw[1, :18]], samples=3, scale=0.5, progress=False,
+                        normalization=spy, maps=("mean", "dist_mean"))
+    assert seen == [(np.uint8, (20, 24)), (np.uint8, (18, 24))]
+    assert [m.shape for m in st["mean"]] == [(20, 24), (18, 24)]
+    assert all(0 <= m.min() and m.max() <= 1 for m in st["mean"])
+    # an input that needs its normalisation: unnormalised uint8 (0..255) saturates the net
+    # differently, so the maps differ from those of the normalised images
+    st_raw = unc.mc_predict(model, raw, samples=3, progress=False, maps=("dist_mean",))
+    st_norm = unc.mc_predict(model, raw, samples=3, progress=False, maps=("dist_mean",),
+                             normalization=norm)
+    assert not np.allclose(st_raw["dist_mean"], st_norm["dist_mean"], atol=1e-3)
+    with pytest.raises(TypeError, match=r"`normalization` must be None or a function"):
+        unc.mc_predict(model, raw, samples=2, normalization="percentile", progress=False)
