@@ -691,17 +691,18 @@ def _instance_row(train_data, val_data, test, k):
     epochs_run = len(history.history["loss"])
     x_te, y_te = test
 
-    def objects(images):
+    def objects(net, images):
         kw = dict(scale=k["scale"], normalization=k["normalization"])
         if kind == "distance":
-            prob, dist = instances.predict_distance(model, images, **kw)
+            prob, dist = instances.predict_distance(net, images, **kw)
             return instances.split_touching(prob, dist, min_area=k["min_area"], **k["split"])
-        prob = instances._predict_maps(model, images, **kw)
+        prob = instances._predict_maps(net, images, **kw)
         return instances.connected_components(prob, min_area=k["min_area"])
 
     # a list (real images of different sizes) is split image by image: only the objects
     # are kept, not the float maps of every image at once (memory)
-    pred = [objects([im])[0] for im in x_te] if isinstance(x_te, list) else objects(x_te)
+    pred = ([objects(model, [im])[0] for im in x_te] if isinstance(x_te, list)
+            else objects(model, x_te))
     scores = metrics.instance_scores(y_te, pred, definition=k["definition"])
     del model, history, pred
     keras.backend.clear_session()
