@@ -107,8 +107,11 @@ def as_rng(rng, name="rng"):
     raise TypeError(f"`{name}` must be an int seed, a numpy.random.Generator or None, got {rng!r}")
 
 
-def as_label_stack(x, name):
+def as_label_stack(x, name, *, narrow=False):
     """A label image (H, W) or stack (N, H, W) / (N, H, W, 1) as (N, H, W) int64.
+
+    With ``narrow=True``, labels of a narrower integer type (uint16, int32, ...) keep it: an
+    (N, H, W) view, not an int64 copy (a set of real label images is hundreds of MB).
 
     Returns the stack and whether the input was a single 2-D image. Labels must be integers
     (0 background, 1..N objects): a float or boolean array is refused, since it is a mask or a
@@ -138,7 +141,10 @@ def as_label_stack(x, name):
     if arr.dtype == np.uint64 and int(arr.max()) > np.iinfo(np.int64).max:
         raise ValueError(f"`{name}` has labels beyond the int64 range, got {describe(arr)}")
     single = arr.ndim == 2
-    return (arr[None] if single else arr).astype(np.int64, copy=False), single
+    arr = arr[None] if single else arr
+    if narrow and arr.dtype.kind in "iu" and arr.dtype.itemsize < 8:
+        return arr, single
+    return arr.astype(np.int64, copy=False), single
 
 
 def as_slice(x, name, *, hint="pass one slice of a stack"):

@@ -623,13 +623,12 @@ def _instance_pair(data, name, *, raw=False):
     Labels keep their integer type (int32, uint16 tiles are not copied to int64: a training
     set of tiles is hundreds of MB on real data).
     """
-    from ._validate import as_stack
-    from .instances import _label_view
+    from ._validate import as_label_stack, as_stack
 
     if not isinstance(data, (tuple, list)) or len(data) != 2:
         raise TypeError(f"`{name}` must be an (images, labels) pair, got {describe(data)}")
     x, _ = as_stack(data[0], f"{name}[0] (images)")
-    y, _ = _label_view(data[1], f"{name}[1] (labels)")
+    y, _ = as_label_stack(data[1], f"{name}[1] (labels)", narrow=True)
     check_same_shape(x, f"{name}[0] (images)", y, f"{name}[1] (labels)")
     return (x if raw else x.astype(np.float32, copy=False)), y
 

@@ -38,22 +38,6 @@ def _labels(x, name="labels"):
     return as_label_stack(x, name)
 
 
-def _label_view(x, name="labels"):
-    """Like `_labels`, but valid labels of a narrower integer type stay in that type.
-
-    An (N, H, W) view, no copy: a training set of label tiles (hundreds of MB on real data)
-    is not doubled or quadrupled in memory by an int64 copy. Anything else (int64, an error
-    to report, a float array) goes through `_labels`.
-    """
-    arr = np.asarray(x)
-    narrow = (arr.dtype.kind in "iu" and arr.dtype.itemsize < 8 and arr.ndim in (2, 3, 4)
-              and arr.size > 0 and (arr.ndim < 4 or arr.shape[-1] == 1))
-    if not narrow or (arr.dtype.kind == "i" and int(arr.min()) < 0):
-        return _labels(x, name)
-    arr = arr[..., 0] if arr.ndim == 4 else arr
-    return (arr[None], True) if arr.ndim == 2 else (arr, False)
-
-
 def _map(x, name):
     """A float map (H, W), (N, H, W) or (N, H, W, 1) as (N, H, W) float32, plus 2-D flag."""
     arr, single = as_stack(x, name)
@@ -211,7 +195,7 @@ def distance_targets(labels, *, cap=10):
     if _is_list(labels):
         return [distance_targets(_one(lab, f"labels[{i}]", _labels), cap=cap)
                 for i, lab in enumerate(labels)]
-    lab, flat = _label_view(labels)  # memory: int32 or uint16 tiles are not copied
+    lab, flat = as_label_stack(labels, "labels", narrow=True)  # memory: no int64 copy
     out = np.zeros(lab.shape, np.float32)
     for i, li in enumerate(lab):
         for j, sl in enumerate(ndi.find_objects(li), start=1):

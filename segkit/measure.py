@@ -8,7 +8,7 @@ summarise it with pandas (``table["area"].median()``) and save it with ``to_csv`
 
 import numpy as np
 
-from ._validate import (as_array, check_finite, check_int, check_numeric,
+from ._validate import (as_array, as_label_stack, check_finite, check_int, check_numeric,
                         check_real)
 
 __all__ = ["object_table", "histogram_pair", "rdf", "compare_distributions"]
@@ -25,9 +25,7 @@ def _labels(x, name="labels"):
     int64, or a view in the labels' own narrower integer type (memory: the pairs of a
     hundred real test images are not copied to int64 all at once).
     """
-    from .instances import _label_view
-
-    arr, single = _label_view(x, name)
+    arr, single = as_label_stack(x, name, narrow=True)
     return arr, not single
 
 

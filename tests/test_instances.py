@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from segkit import instances, models
+from segkit._validate import as_label_stack
 from segkit.synthetic import make_touching_particles
 from segkit.metrics import average_precision, seg_score
 from segkit.train import train
@@ -43,7 +44,7 @@ def test_distance_targets_any_integer_type_without_an_int64_copy(particles, dtyp
     assert np.array_equal(instances.distance_targets(lab.astype(dtype)[..., None]), want)
     # the narrow types are read in place: the view has the caller's memory
     narrow = lab.astype(dtype)
-    assert np.shares_memory(instances._label_view(narrow)[0], narrow)
+    assert np.shares_memory(as_label_stack(narrow, "labels", narrow=True)[0], narrow)
     with pytest.raises(ValueError, match=r"`labels` must have non-negative labels"):
         instances.distance_targets(-lab.astype(np.int16))
     with pytest.raises(TypeError, match=r"`labels` must be an integer label image"):
