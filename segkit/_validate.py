@@ -262,3 +262,23 @@ def as_stack(x, name, *, ndim_in=(2, 3, 4), channel=False, numeric=True, finite=
     if single:
         arr = arr[None]
     return (arr[..., None] if channel else arr), single
+
+
+def check_normalization(normalization):
+    """None, or a callable such as a `segkit.io.Normalization` (an image -> float image)."""
+    if normalization is not None and not callable(normalization):
+        raise TypeError("`normalization` must be None or a function of an image, such as the "
+                        "segkit.io.Normalization fitted on the training images, got "
+                        f"{describe(normalization)}")
+    return normalization
+
+
+def normalised(img, normalization):
+    """One image as float32, through `normalization` when there is one (same shape)."""
+    if normalization is None:
+        return np.asarray(img, np.float32)
+    out = np.asarray(normalization(img), np.float32)
+    if out.shape != img.shape:
+        raise ValueError(f"`normalization` must keep an image's shape: it turned {img.shape} "
+                         f"into {out.shape}")
+    return out

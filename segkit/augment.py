@@ -31,7 +31,8 @@ import numbers
 import numpy as np
 
 from ._validate import (as_array, as_binary, as_rng, as_slice, check_finite, check_int,
-                        check_ndim, check_numeric, describe)
+                        check_ndim, check_normalization, check_numeric, describe,
+                        normalised)
 
 __all__ = [
     "TRANSFORMS", "DEFAULT_PARAMS", "dihedral", "rotate", "shift", "zoom", "brightness_contrast",
@@ -658,9 +659,7 @@ def _validate_tiles(images, masks, normalization=None):
             "segkit.io.Normalization.fit(train_images) and norm(images), or pass "
             "normalization=norm to normalise tile by tile"
         )
-    if normalization is not None and not callable(normalization):
-        raise TypeError("`normalization` must be a segkit.io.Normalization (or a function of "
-                        f"an array), got {type(normalization).__name__}")
+    check_normalization(normalization)
     if np.issubdtype(x.dtype, np.floating):
         check_finite(x, "images")
     if x.shape[0] == 0:
@@ -739,8 +738,7 @@ def make_dataset(images, masks, *, batch_size=8, augment=True, shuffle=True, see
 
     def _load(index, key):
         i = int(index)
-        xi = (np.asarray(normalization(x[i]), np.float32) if normalization is not None
-              else x[i])
+        xi = normalised(x[i], normalization)  # float32 already without one: no copy
         yi = y[i].astype(np.float32)
         if not augment:
             return xi, yi

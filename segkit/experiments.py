@@ -636,9 +636,10 @@ def _instance_pair(data, name, *, raw=False):
 def _instance_test(data, normalization):
     """Test images and labels: a stack pair, or two lists of 2-D arrays (the images in
     their own dtype with a `normalization`: normalised one at a time when predicted)."""
-    from .instances import _check_normalization, _is_list, _pair_lists
+    from ._validate import check_normalization
+    from .instances import _is_list, _pair_lists
 
-    _check_normalization(normalization)
+    check_normalization(normalization)
     if isinstance(data, (tuple, list)) and len(data) == 2 and _is_list(data[0]):
         _pair_lists(data[0], data[1], ("test_data[0] (images)", "test_data[1] (labels)"))
         return list(data[0]), list(data[1])

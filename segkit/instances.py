@@ -27,7 +27,8 @@ import numpy as np
 from scipy import ndimage as ndi
 
 from ._conventions import foreground, label_components
-from ._validate import as_label_stack, as_stack, check_int, check_real, describe
+from ._validate import (as_label_stack, as_stack, check_int, check_normalization, check_real,
+                        describe, normalised)
 
 __all__ = ["distance_targets", "predict_distance", "split_touching", "connected_components"]
 
@@ -96,33 +97,14 @@ def _working_shape(shape, scale):
     return tuple(max(1, int(round(side * scale))) for side in shape)
 
 
-def _check_normalization(normalization):
-    if normalization is not None and not callable(normalization):
-        raise TypeError("`normalization` must be None or a function of an image, such as the "
-                        "segkit.io.Normalization fitted on the training images, got "
-                        f"{describe(normalization)}")
-    return normalization
-
-
-def _normalised(img, normalization):
-    """One image as float32, through `normalization` when there is one (same shape)."""
-    if normalization is None:
-        return np.asarray(img, np.float32)
-    out = np.asarray(normalization(img), np.float32)
-    if out.shape != img.shape:
-        raise ValueError(f"`normalization` must keep an image's shape: it turned {img.shape} "
-                         f"into {out.shape}")
-    return out
-
-
 def _image_views(images, name):
-    """Images to predict, checked but not converted: a list of (H, W) views (their own
-    dtype: uint8 images stay uint8 until each is predicted), whether `images` was a list,
-    and whether it was one 2-D image."""
+    """Images to predict, checked but not converted (their own dtype: uint8 images stay uint8
+    until each is predicted): a list of (H, W) views or the (N, H, W) stack, whether `images`
+    was a list, and whether it was one 2-D image."""
     if _is_list(images):
         return [_one(im, f"{name}[{i}]", as_stack) for i, im in enumerate(images)], True, False
     arr, flat = as_stack(images, name)
-    return list(arr), False, flat
+    return arr, False, flat
 
 
 def _predict(model, images, *, batch_size, repeat=1, scale=1.0, normalization=None):
@@ -142,7 +124,7 @@ def _predict(model, images, *, batch_size, repeat=1, scale=1.0, normalization=No
     # a few input shapes, and the compiled prediction is not traced again for every size
     bucket = divisor * max(1, 64 // divisor)
     for img in images:
-        img = _resize(_normalised(img, normalization), _working_shape(img.shape, scale))
+        img = _resize(normalised(img, normalization), _working_shape(img.shape, scale))
         h, w = img.shape
         x = _pad_to(img, bucket if max(h, w) > 128 else divisor)[None, ..., None]
         parts = {}
@@ -262,7 +244,7 @@ def predict_distance(model, images, *, batch_size=8, scale=1.0, normalization=No
     """
     batch_size = check_int(batch_size, "batch_size", minimum=1)
     scale = _check_scale(scale)
-    normalization = _check_normalization(normalization)
+    normalization = check_normalization(normalization)
     imgs, listed, flat = _image_views(images, "images")
     if listed or scale != 1:
         probs, dists = [], []
@@ -273,7 +255,7 @@ def predict_distance(model, images, *, batch_size=8, scale=1.0, normalization=No
         if listed:
             return probs, dists
         return (probs[0], dists[0]) if flat else (np.stack(probs), np.stack(dists))
-    x = _normalised(as_stack(images, "images")[0], normalization)  # a view: no copy
+    x = normalised(imgs, normalization)  # the stack itself when float32 and not normalised
     out = _predict_stack(model, x, batch_size=batch_size)
     prob, dist = out["prob"], out["dist"]
     return (prob[0], dist[0]) if flat else (prob, dist)
@@ -298,7 +280,7 @@ def _predict_maps(model, images, *, batch_size=8, scale=1.0, normalization=None)
         if listed:
             return maps
         return maps[0] if flat else np.stack(maps)
-    x = _normalised(as_stack(images, "images")[0], normalization)  # a view: no copy
+    x = normalised(imgs, normalization)  # the stack itself when float32 and not normalised
     prob = _predict_stack(model, x, batch_size=batch_size)[None]
     return prob[0] if flat else prob
 

@@ -214,7 +214,8 @@ def mc_predict(model, x, *, samples=20, batch_size=8, output="prob", scale=1.0, 
     """
     from tqdm.auto import tqdm
 
-    from .instances import _back, _check_normalization, _check_scale, _image_views, _predict
+    from ._validate import check_normalization
+    from .instances import _back, _check_scale, _image_views, _predict
 
     samples = check_int(samples, "samples", minimum=2)
     batch_size = check_int(batch_size, "batch_size", minimum=1)
@@ -223,7 +224,7 @@ def mc_predict(model, x, *, samples=20, batch_size=8, output="prob", scale=1.0, 
         if isinstance(maps, str) or not all(isinstance(m, str) for m in maps) or not maps:
             raise TypeError(f"`maps` must be a sequence of map names, e.g. ('mean', "
                             f"'mutual_info'), got {maps!r}")
-    normalization = _check_normalization(normalization)
+    normalization = check_normalization(normalization)
     images, as_list, flat = _image_views(x, "x")  # converted one at a time (memory)
     model = _mc_model(model)
     per_image = []

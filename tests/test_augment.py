@@ -334,8 +334,8 @@ def test_make_dataset_normalises_raw_tiles_one_at_a_time(augment):
 
 def test_make_dataset_rejects_a_normalization_that_is_not_callable():
     x = np.zeros((2, 8, 8, 1), np.uint8)
-    with pytest.raises(TypeError, match=r"`normalization` must be a segkit.io.Normalization.*"
-                                        r"got str"):
+    with pytest.raises(TypeError, match=r"`normalization` must be None or a function of an "
+                                        r"image, such as the segkit.io.Normalization.*got str"):
         A.make_dataset(x, x, normalization="percentile")
 
 
