@@ -450,7 +450,7 @@ def _flood_args(image, points, threshold, closing_radius, max_size, gap_closing)
 def _warn_borderless(borders, z, single, threshold):
     if not borders.any():
         where = "`image`" if single else f"slice {z} of `image`"
-        shown = "the given array" if isinstance(threshold, np.ndarray) else threshold  # or a name
+        shown = "the given array" if isinstance(threshold, np.ndarray) else threshold  # or its name
         warnings.warn(f"{where} has no border pixel at `threshold`={shown}: a click fills "
                       "the whole slice", UserWarning, stacklevel=2)
 
@@ -552,18 +552,31 @@ def flood_fill_labels(image, points, *, threshold=None, sigma=1.0, closing_radiu
     >>> flood_fill_labels(img, [(0, 6)], closing_radius=0)[0].tolist()
     [0, 0, 0, 0, 1, 1, 1]
     """
+    def thresholds(stack, single):
+        if isinstance(threshold, np.ndarray):
+            return _threshold_array(threshold, stack, single, np.shape(image)).__getitem__
+        level = None if threshold is None else _level(threshold, stack, "threshold")
+        return lambda z: level
+
+    return _flood_labels(image, points, threshold, thresholds, sigma=sigma,
+                         closing_radius=closing_radius, max_size=max_size,
+                         dark_borders=dark_borders, gap_closing=gap_closing, shown=threshold)
+
+
+def _flood_labels(image, points, threshold, thresholds, *, sigma, closing_radius, max_size,
+                  dark_borders, gap_closing, shown):
+    """`flood_fill_labels` with ``thresholds(stack, single) -> (z -> slice z's threshold)``.
+
+    `threshold` is what the caller passed (checked by `_flood_args`); `shown` names it in the
+    warning for a slice without border pixels.
+    """
     stack, single, pts, keep, radius, max_size = _flood_args(
         image, points, threshold, closing_radius, max_size, gap_closing)
     _check_sigma(sigma)
-    if isinstance(threshold, np.ndarray):
-        t_img = _threshold_array(threshold, stack, single, np.shape(image))
-        thresholds = t_img.__getitem__
-    else:
-        level = None if threshold is None else _level(threshold, stack, "threshold")
-        thresholds = lambda z: level  # noqa: E731
-    filled = _flood_fill_slices(stack, single, pts, keep, thresholds, sigma=sigma,
-                                radius=radius, max_size=max_size, dark_borders=dark_borders,
-                                gap_closing=gap_closing, shown_threshold=threshold)
+    filled = _flood_fill_slices(stack, single, pts, keep, thresholds(stack, single),
+                                sigma=sigma, radius=radius, max_size=max_size,
+                                dark_borders=dark_borders, gap_closing=gap_closing,
+                                shown_threshold=shown)
     return filled[0] if single else filled
 
 
@@ -1159,14 +1172,11 @@ def em_weak_labels(images, points, *, method, **params):
     p = {**EM_RECIPE[method], **params}
     with _Gather() as gathered:
         if method == "flood":  # one slice at a time: memory of a slice, not of the stack
-            stack, single, pts, keep, radius, max_size = _flood_args(
-                images, points, None, p["closing_radius"], p["max_size"], p["gap_closing"])
-            _check_sigma(p["sigma"])
-            labels = _flood_fill_slices(
-                stack, single, pts, keep, _local_thresholds(stack, p["block_size"], p["offset"]),
-                sigma=p["sigma"], radius=radius, max_size=max_size, dark_borders=True,
-                gap_closing=p["gap_closing"], shown_threshold="the local threshold")
-            labels = labels[0] if single else labels
+            labels = _flood_labels(
+                images, points, None,
+                lambda stack, _: _local_thresholds(stack, p["block_size"], p["offset"]),
+                sigma=p["sigma"], closing_radius=p["closing_radius"], max_size=p["max_size"],
+                dark_borders=True, gap_closing=p["gap_closing"], shown="the local threshold")
         else:
             labels = region_grow(images, points, threshold=p["threshold"], sigma=p["sigma"],
                                  max_size=p["max_size"], border_threshold=p["border_threshold"])
