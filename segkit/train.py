@@ -293,6 +293,84 @@ def _check_dataset(ds, name, spec):
     raise ValueError(f"`{name}` is an empty dataset")
 
 
+def _array_dataset(x, y, batch_size, shuffle):
+    """Checked (x, y) arrays as a tf.data pipeline that slices each batch from the arrays.
+
+    Given arrays, ``keras.Model.fit`` puts them whole into one constant tensor of its input
+    pipeline (``ArrayDataAdapter``): a second copy of the training set in TensorFlow's
+    allocator, which with oneDNN is not handed back after training. Here each batch is
+    gathered from the numpy arrays as it is needed (``tf.numpy_function``), so only a few
+    batches exist in TensorFlow at a time.
+
+    Batches and their order are Keras's own: one permutation of ``range(N)`` per epoch
+    (``tf.random.shuffle``, seeded by ``keras.utils.set_random_seed``), cut into full batches
+    and a last partial one, with a static batch size where Keras has one; so a training gives
+    the same weights either way, to the bit.
+
+    Parameters
+    ----------
+    x : numpy.ndarray
+        (N, H, W, C) float32 images, checked.
+    y : numpy.ndarray or dict of numpy.ndarray
+        Targets whose first axis pairs with `x`, checked.
+    batch_size : int
+    shuffle : bool
+
+    Returns
+    -------
+    dataset : tf.data.Dataset
+    release : callable
+        Call it once training is over. TensorFlow keeps the traced pipeline in its function
+        library for the rest of the session, and the pipeline would keep the arrays alive;
+        after ``release()`` it holds nothing (and can no longer be read).
+
+    Examples
+    --------
+    >>> x = np.arange(5, dtype=np.float32).reshape(5, 1, 1, 1)
+    >>> ds, release = _array_dataset(x, {"y": 2 * x}, 2, shuffle=False)
+    >>> [(b[0].numpy().ravel().tolist(), b[1]["y"].numpy().ravel().tolist()) for b in ds]
+    [([0.0, 1.0], [0.0, 2.0]), ([2.0, 3.0], [4.0, 6.0]), ([4.0], [8.0])]
+    >>> release()
+    """
+    import tensorflow as tf
+
+    keys = list(y) if isinstance(y, dict) else None
+    arrays = [x] + ([y] if keys is None else [y[k] for k in keys])
+    specs = [(tf.as_dtype(a.dtype), a.shape[1:]) for a in arrays]
+    n = len(x)
+    n_full = n // batch_size
+    n_rest = n - n_full * batch_size
+
+    def permutation(_):  # as Keras does it, so that the same seed gives the same order
+        indices = tf.range(n, dtype=tf.int64)
+        if shuffle:
+            indices = tf.random.shuffle(indices)
+        return indices
+
+    def batch_indices(indices):
+        full = tf.reshape(indices[: n_full * batch_size], [n_full, batch_size])
+        batches = tf.data.Dataset.from_tensor_slices(full)
+        if n_rest:
+            batches = batches.concatenate(
+                tf.data.Dataset.from_tensors(indices[n_full * batch_size:]))
+        return batches
+
+    def gather(indices):
+        parts = tf.numpy_function(lambda i: tuple(a[i] for a in arrays), [indices],
+                                  [dtype for dtype, _ in specs], stateful=False)
+        for part, (_, shape) in zip(parts, specs):  # the batch size static where Keras' is
+            part.set_shape(indices.shape.concatenate(shape))
+        return parts[0], (parts[1] if keys is None else dict(zip(keys, parts[1:])))
+
+    ds = (tf.data.Dataset.range(1).map(permutation).prefetch(1).flat_map(batch_indices)
+          .map(gather, num_parallel_calls=tf.data.AUTOTUNE))
+    ds = ds.apply(tf.data.experimental.assert_cardinality(n_full + (n_rest > 0)))
+    options = tf.data.Options()
+    options.experimental_distribute.auto_shard_policy = (
+        tf.data.experimental.AutoShardPolicy.DATA)  # as Keras: each replica its share of a batch
+    return ds.with_options(options).prefetch(tf.data.AUTOTUNE), arrays.clear
+
+
 def _is_dataset(data):
     import tensorflow as tf
 
@@ -456,20 +534,26 @@ def train(model, train_data, val_data=None, *, epochs, learning_rate=1e-3, epsil
         )
     spec = (kinds, shapes)
 
-    fit_kwargs = {}
+    fit_kwargs, releases = {}, []
     if _is_dataset(train_data):
         _check_dataset(train_data, "train_data", spec)
         fit_args = (train_data,)
         fit_kwargs["shuffle"] = False  # a dataset shuffles itself; Keras warns otherwise
     else:
-        fit_args = _check_arrays(train_data, "train_data", spec)
-        fit_kwargs.update(batch_size=batch_size, shuffle=True)
+        # arrays: batches sliced from them as needed, not a copy of the set in TensorFlow
+        train_data, release = _array_dataset(*_check_arrays(train_data, "train_data", spec),
+                                             batch_size, shuffle=True)
+        releases.append(release)
+        fit_args = (train_data,)
+        fit_kwargs["shuffle"] = False  # the pipeline shuffles, as Keras would
     if val_data is not None:
         if _is_dataset(val_data):
             _check_dataset(val_data, "val_data", spec)
-            fit_kwargs["validation_data"] = val_data
         else:
-            fit_kwargs["validation_data"] = _check_arrays(val_data, "val_data", spec)
+            val_data, release = _array_dataset(*_check_arrays(val_data, "val_data", spec),
+                                               batch_size, shuffle=False)
+            releases.append(release)
+        fit_kwargs["validation_data"] = val_data
     monitor = "val_loss" if val_data is not None else "loss"
 
     cbs = [_BestCheckpoint(checkpoint, monitor=monitor, restore_best=restore_best)]
@@ -482,7 +566,12 @@ def train(model, train_data, val_data=None, *, epochs, learning_rate=1e-3, epsil
     if time_limit is not None:
         cbs.append(_TimeLimit(time_limit))
     cbs.extend(callbacks)
-    history = model.fit(*fit_args, epochs=epochs, callbacks=cbs, verbose=verbose, **fit_kwargs)
+    try:
+        history = model.fit(*fit_args, epochs=epochs, callbacks=cbs, verbose=verbose,
+                            **fit_kwargs)
+    finally:  # the arrays are the caller's again, even after an interrupted training
+        for release in releases:
+            release()
     history.precision = policy
     return history
 

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from segkit.losses import get_loss
 from segkit.models import unet
 from segkit.train import _BestCheckpoint, _check_checkpoint_path, _TimeLimit, train
 
@@ -249,6 +250,60 @@ def test_multi_output_targets_are_checked_per_output():
         train(two_heads, (x, nan), epochs=1, loss={"prob": "bce", "dist": "mae"})
     with pytest.raises(TypeError, match="`loss` is a dict, but the model has a single output"):
         train(tiny, data(), epochs=1, loss={"prob": "bce"})
+
+
+@pytest.mark.parametrize("batch_size", [3, 7])  # a partial last batch, and 7 = N - 2
+def test_array_data_trains_exactly_as_keras_would(batch_size):
+    # train() slices batches from the arrays itself (no copy in TensorFlow); the order, the
+    # batches and so the weights must be those of Keras' own array path, epoch after epoch
+    x, y = two_head_targets(9)
+    xv, yv = two_head_targets(5)
+    history = train(two_heads, (x, y), (xv, yv), epochs=3, loss={"prob": "bce", "dist": "mae"},
+                    metrics=[], batch_size=batch_size, seed=5, restore_best=False, verbose=0,
+                    precision="float32")
+    keras.backend.clear_session()
+    keras.utils.set_random_seed(5)
+    model = two_heads()
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), metrics=None,
+                  loss={"prob": get_loss("bce"), "dist": get_loss("mae")})
+    keras_history = model.fit(x, y, validation_data=(xv, yv), epochs=3, batch_size=batch_size,
+                              shuffle=True, verbose=0)
+    assert history.history["loss"] == keras_history.history["loss"]
+    assert history.history["val_loss"] == keras_history.history["val_loss"]
+    for a, b in zip(history.model.get_weights(), model.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_array_batches_are_read_from_the_arrays_not_copied():
+    from segkit.train import _array_dataset
+
+    x = np.zeros((5, 2, 2, 1), np.float32)
+    y = np.zeros_like(x)
+    ds, release = _array_dataset(x, y, 2, shuffle=True)
+    x[:] = 1  # a pipeline holding a copy would still yield zeros
+    seen = [b[0].numpy() for b in ds]
+    assert [len(b) for b in seen] == [2, 2, 1] and all((b == 1).all() for b in seen)
+    assert len(ds) == 3
+    ds, release = _array_dataset(np.arange(6, dtype=np.float32).reshape(6, 1, 1, 1),
+                                 y[:1].repeat(6, 0), 1, True)
+    assert sorted(b[0].numpy().item() for b in ds) == list(range(6))  # each once per epoch
+
+
+def test_training_lets_go_of_its_arrays():
+    # TensorFlow keeps a traced pipeline for the whole session: the arrays it read from must
+    # not stay alive with it (a notebook training several models would keep every set)
+    import gc
+    import weakref
+
+    x, y = two_head_targets(6)
+    xv = x[:2].copy()
+    alive = [weakref.ref(a) for a in (x, xv, y["prob"])]
+    history = train(two_heads, (x, y), (xv, {k: v[:2] for k, v in y.items()}), epochs=1,
+                    loss={"prob": "bce", "dist": "mae"}, verbose=0)
+    assert np.isfinite(history.history["val_loss"][0])
+    del x, xv, y
+    gc.collect()
+    assert [ref() is None for ref in alive] == [True, True, True]
 
 
 def test_per_image_targets_of_a_patch_model():
