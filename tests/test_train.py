@@ -306,6 +306,27 @@ def test_training_lets_go_of_its_arrays():
     assert [ref() is None for ref in alive] == [True, True, True]
 
 
+def test_training_leaves_no_optimizer_graphs_behind():
+    # Adam's variables made inside the first training step would each leave an
+    # initialisation graph that TensorFlow keeps for the whole session (about 75 MB per
+    # training of notebook 08's network); train() makes them eagerly instead
+    import gc
+
+    from tensorflow.python.framework.func_graph import FuncGraph
+
+    def optimizer_graphs():
+        gc.collect()
+        return [g.name for g in gc.get_objects()
+                if isinstance(g, FuncGraph) and g.name.startswith("adam")]
+
+    before = optimizer_graphs()
+    x, y = two_head_targets(4)
+    for _ in range(2):
+        train(two_heads, (x, y), epochs=1, loss={"prob": "bce", "dist": "mae"}, verbose=0)
+        keras.backend.clear_session()
+    assert optimizer_graphs() == before
+
+
 def test_per_image_targets_of_a_patch_model():
     from segkit.patches import patch_classifier
 
