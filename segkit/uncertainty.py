@@ -142,8 +142,13 @@ def _mc_model(model):
     return copy
 
 
+def _narrow(labels):
+    """Instance labels as uint16 when they fit (fewer than 65,536 objects), else as they are."""
+    return labels.astype(np.uint16) if labels.max(initial=0) < 2**16 else labels
+
+
 def mc_predict(model, x, *, samples=20, batch_size=8, output="prob", scale=1.0, maps=None,
-               normalization=None, progress=True):
+               normalization=None, split=None, progress=True):
     """Predict `samples` times with dropout on, and summarise the samples.
 
     The same trained weights give both of BPartIS's predictions (Yildirim & Cole 2021,
@@ -180,6 +185,13 @@ def mc_predict(model, x, *, samples=20, batch_size=8, output="prob", scale=1.0, 
         Applied to each image before the network sees it, as in
         `segkit.instances.predict_distance`: `x` can then be the raw images, normalised
         one at a time by the `segkit.io.Normalization` fitted on the training images.
+    split : dict, optional
+        For a model with a distance output (`segkit.models.distance_unet`): also split each
+        image's mean prediction into objects, ``segkit.instances.split_touching(mean,
+        dist_mean, **split)`` (e.g. ``{"h": 3.0, "keep_unmarked": True, "min_area": 20}``),
+        as BPartIS's "Bayesian" segmentation. The objects are returned as ``"labels"``; the
+        maps needed for them are computed even when `maps` does not return them, so that
+        ``maps=("mutual_info",)`` keeps, per image, only the objects and their uncertainty.
     progress : bool
         Show a progress bar over the images.
 
@@ -190,7 +202,9 @@ def mc_predict(model, x, *, samples=20, batch_size=8, output="prob", scale=1.0, 
         ``(N, H, W)`` (``(H, W)`` for a 2-D image; a list of (H, W) arrays for a list), and
         ``samples`` (the number T). For a dict-output model, the mean over the samples of
         each other output too, as ``"<name>_mean"`` (``"dist_mean"`` for a
-        `segkit.models.distance_unet`).
+        `segkit.models.distance_unet`). With `split`, ``labels``: each image's objects,
+        uint16 (as EMPS stores its labels; half the memory of int32) unless an image holds
+        65,536 objects or more, then int32.
 
     Raises
     ------
@@ -211,11 +225,17 @@ def mc_predict(model, x, *, samples=20, batch_size=8, output="prob", scale=1.0, 
     >>> st = mc_predict(own, [np.ones((8, 8)), np.ones((5, 7))], samples=4, progress=False)
     >>> [m.shape for m in st["mutual_info"]]
     [(8, 8), (5, 7)]
+    >>> from segkit.models import distance_unet
+    >>> net = distance_unet((None, None, 1), depth=1, base_filters=2, cap=3, dropout=0.3)
+    >>> st = mc_predict(net, [np.ones((8, 8)), np.ones((5, 7))], samples=2, progress=False,
+    ...                 maps=("mutual_info",), split={"min_area": 2})
+    >>> sorted(st), [lab.dtype.name for lab in st["labels"]]
+    (['labels', 'mutual_info', 'samples'], ['uint16', 'uint16'])
     """
     from tqdm.auto import tqdm
 
     from ._validate import check_normalization
-    from .instances import _back, _check_scale, _image_views, _predict
+    from .instances import _back, _check_scale, _image_views, _predict, split_touching
 
     samples = check_int(samples, "samples", minimum=2)
     batch_size = check_int(batch_size, "batch_size", minimum=1)
@@ -225,6 +245,9 @@ def mc_predict(model, x, *, samples=20, batch_size=8, output="prob", scale=1.0, 
             raise TypeError(f"`maps` must be a sequence of map names, e.g. ('mean', "
                             f"'mutual_info'), got {maps!r}")
     normalization = check_normalization(normalization)
+    if split is not None and not isinstance(split, dict):
+        raise TypeError("`split` must be a dict of segkit.instances.split_touching's "
+                        f"arguments, e.g. {{'h': 3.0, 'min_area': 20}}, got {describe(split)}")
     images, as_list, flat = _image_views(x, "x")  # converted one at a time (memory)
     model = _mc_model(model)
     per_image = []
@@ -245,9 +268,19 @@ def mc_predict(model, x, *, samples=20, batch_size=8, output="prob", scale=1.0, 
             if unknown:
                 raise ValueError(f"`maps` {unknown} are not maps of this model; there are "
                                  f"{sorted(stats)}")
-            stats = {k: stats[k] for k in maps}
-        per_image.append({k: _back(v, img.shape, scale, distance=k == "dist_mean")
-                          for k, v in stats.items()})
+        if split is not None and "dist_mean" not in stats:
+            raise ValueError("`split` needs a model with a distance output named 'dist' "
+                             "(segkit.models.distance_unet); this one has the maps "
+                             f"{sorted(stats)}")
+        keep = list(stats) if maps is None else list(maps)
+        need = keep + (["mean", "dist_mean"] if split is not None else [])
+        back = {k: _back(stats[k], img.shape, scale, distance=k == "dist_mean")
+                for k in dict.fromkeys(need)}
+        del stats
+        if split is not None:
+            back["labels"] = _narrow(split_touching(back["mean"], back["dist_mean"], **split))
+        per_image.append({k: back[k] for k in keep + (["labels"] if split is not None else [])})
+        del back
     result = {k: [st[k] for st in per_image] for k in per_image[0]}
     if not as_list:
         result = {k: v[0] if flat else np.stack(v) for k, v in result.items()}

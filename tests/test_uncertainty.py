@@ -362,3 +362,36 @@ def test_mc_predict_normalises_each_raw_image_when_it_is_predicted():
     assert not np.allclose(st_raw["dist_mean"], st_norm["dist_mean"], atol=1e-3)
     with pytest.raises(TypeError, match=r"`normalization` must be None or a function"):
         unc.mc_predict(model, raw, samples=2, normalization="percentile", progress=False)
+
+
+def test_mc_predict_splits_the_mean_prediction_into_objects(mc_model):
+    # split= gives BPartIS's "Bayesian" objects image by image, so that only the objects and
+    # the uncertainty of many large images are kept: the same objects as splitting the
+    # returned mean maps afterwards
+    from segkit.instances import split_touching
+    from segkit.models import distance_unet
+
+    model = distance_unet((None, None, 1), depth=2, base_filters=4, encoder_dropout=(0.1, 0.5))
+    rng = np.random.default_rng(3)
+    images = [rng.random((24, 40), dtype=np.float32), rng.random((19, 16), dtype=np.float32)]
+    split = {"h": 0.5, "keep_unmarked": True, "min_area": 2}
+    for x in (images, np.stack([images[0], images[0]])):
+        st = unc.mc_predict(model, x, samples=3, batch_size=2, progress=False, split=split,
+                            maps=("mean", "dist_mean", "mutual_info"))
+        assert sorted(st) == ["dist_mean", "labels", "mean", "mutual_info", "samples"]
+        for lab, mean, dist in zip(st["labels"], st["mean"], st["dist_mean"]):
+            assert lab.dtype == np.uint16
+            np.testing.assert_array_equal(lab, split_touching(mean, dist, **split))
+    only = unc.mc_predict(model, images, samples=2, progress=False, split=split,
+                          maps=("mutual_info",))
+    assert sorted(only) == ["labels", "mutual_info", "samples"]
+    assert [lab.shape for lab in only["labels"]] == [(24, 40), (19, 16)]
+    with pytest.raises(TypeError, match=r"`split` must be a dict of segkit.instances"
+                                        r".split_touching's arguments.*got list"):
+        unc.mc_predict(model, images, samples=2, progress=False, split=[0.5])
+    with pytest.raises(ValueError, match=r"`split` needs a model with a distance output"):
+        unc.mc_predict(mc_model, images, samples=2, progress=False, split={})
+    with pytest.raises(TypeError, match=r"unexpected keyword argument 'hh'"):
+        unc.mc_predict(model, images, samples=2, progress=False, split={"hh": 1})
+    big = np.arange(70_000, dtype=np.int32)
+    assert unc._narrow(big).dtype == np.int32 and unc._narrow(big[:5]).dtype == np.uint16
