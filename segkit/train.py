@@ -539,16 +539,18 @@ def train(model, train_data, val_data=None, *, epochs, learning_rate=1e-3, epsil
         model.optimizer.build(model.trainable_variables)
     spec = (kinds, shapes)
 
-    fit_kwargs, releases = {}, []
+    fit_kwargs, releases, first = {}, [], None
     if _is_dataset(train_data):
         _check_dataset(train_data, "train_data", spec)
         fit_args = (train_data,)
         fit_kwargs["shuffle"] = False  # a dataset shuffles itself; Keras warns otherwise
     else:
         # arrays: batches sliced from them as needed, not a copy of the set in TensorFlow
-        train_data, release = _array_dataset(*_check_arrays(train_data, "train_data", spec),
-                                             batch_size, shuffle=True)
+        first = _check_arrays(train_data, "train_data", spec)
+        train_data, release = _array_dataset(*first, batch_size, shuffle=True)
         releases.append(release)
+        first = (first[0][:1], ({k: v[:1] for k, v in first[1].items()}
+                                if isinstance(first[1], dict) else first[1][:1]))
         fit_args = (train_data,)
         fit_kwargs["shuffle"] = False  # the pipeline shuffles, as Keras would
     if val_data is not None:
@@ -560,6 +562,9 @@ def train(model, train_data, val_data=None, *, epochs, learning_rate=1e-3, epsil
             releases.append(release)
         fit_kwargs["validation_data"] = val_data
     monitor = "val_loss" if val_data is not None else "loss"
+    if first is not None:  # array data: its first image builds the loss and metric trackers
+        with strategy.scope():
+            _build_trackers(model, *first)
 
     cbs = [_BestCheckpoint(checkpoint, monitor=monitor, restore_best=restore_best)]
     if log_csv is not None:
@@ -579,6 +584,26 @@ def train(model, train_data, val_data=None, *, epochs, learning_rate=1e-3, epsil
             release()
     history.precision = policy
     return history
+
+
+def _build_trackers(model, x1, y1):
+    """Create the compiled loss's and metrics' variables eagerly, from one image `x1`, its
+    targets `y1` and an all-zero prediction.
+
+    Left to Keras they are made inside the first training step, and each then keeps an
+    initialisation graph (a tf.cond) and through it the traced training step, in
+    TensorFlow's function library for the rest of the session. Their values are reset when
+    training starts, so nothing else changes (a test compares with ``model.fit``).
+    """
+    shapes = model.compute_output_shape(x1.shape)
+    if isinstance(y1, dict):
+        names = _outputs(model)
+        y_pred = {k: np.zeros(shapes[k] if isinstance(shapes, dict) else shapes[i], np.float32)
+                  for i, k in enumerate(names)}
+    else:
+        y_pred = np.zeros(shapes, np.float32)
+    model.compute_loss(x1, y1, y_pred, training=False)
+    model.compute_metrics(x1, y1, y_pred, sample_weight=None)
 
 
 def _check_model_in_strategy(model, strategy):
