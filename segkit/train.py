@@ -172,6 +172,15 @@ def _outputs(model):
     return None
 
 
+def _per_output(shapes, names):
+    """A model's output shape(s) (one tuple, a list or a dict of them) keyed by output name;
+    ``{None: shape}`` for a single-output model (`names` None)."""
+    if names is None:
+        return {None: tuple(shapes)}
+    return {k: tuple(shapes[k] if isinstance(shapes, dict) else shapes[i])
+            for i, k in enumerate(names)}
+
+
 def _loss_spec(loss, names):
     """The compiled loss (object or dict) and the target kind of every output."""
     if names is None:
@@ -521,10 +530,7 @@ def train(model, train_data, val_data=None, *, epochs, learning_rate=1e-3, epsil
         _precision.check_float32_outputs(model)
         names = _outputs(model)
         loss_obj, kinds = _loss_spec(loss, names)
-        shapes = model.output_shape
-        shapes = ({None: tuple(shapes)} if names is None else
-                  {k: tuple(shapes[k] if isinstance(shapes, dict) else shapes[i])
-                   for i, k in enumerate(names)})
+        shapes = _per_output(model.output_shape, names)
         model.compile(
             optimizer=keras.optimizers.Adam(learning_rate=learning_rate, epsilon=epsilon),
             loss=loss_obj, loss_weights=loss_weights,
@@ -539,18 +545,16 @@ def train(model, train_data, val_data=None, *, epochs, learning_rate=1e-3, epsil
         model.optimizer.build(model.trainable_variables)
     spec = (kinds, shapes)
 
-    fit_kwargs, releases, first = {}, [], None
+    fit_kwargs, releases, arrays = {}, [], None
     if _is_dataset(train_data):
         _check_dataset(train_data, "train_data", spec)
         fit_args = (train_data,)
         fit_kwargs["shuffle"] = False  # a dataset shuffles itself; Keras warns otherwise
     else:
         # arrays: batches sliced from them as needed, not a copy of the set in TensorFlow
-        first = _check_arrays(train_data, "train_data", spec)
-        train_data, release = _array_dataset(*first, batch_size, shuffle=True)
+        arrays = _check_arrays(train_data, "train_data", spec)
+        train_data, release = _array_dataset(*arrays, batch_size, shuffle=True)
         releases.append(release)
-        first = (first[0][:1], ({k: v[:1] for k, v in first[1].items()}
-                                if isinstance(first[1], dict) else first[1][:1]))
         fit_args = (train_data,)
         fit_kwargs["shuffle"] = False  # the pipeline shuffles, as Keras would
     if val_data is not None:
@@ -562,9 +566,10 @@ def train(model, train_data, val_data=None, *, epochs, learning_rate=1e-3, epsil
             releases.append(release)
         fit_kwargs["validation_data"] = val_data
     monitor = "val_loss" if val_data is not None else "loss"
-    if first is not None:  # array data: its first image builds the loss and metric trackers
+    if arrays is not None:  # array data: its first image builds the loss and metric trackers
         with strategy.scope():
-            _build_trackers(model, *first)
+            _build_trackers(model, *arrays, names)
+        del arrays  # held by the pipeline until it is released
 
     cbs = [_BestCheckpoint(checkpoint, monitor=monitor, restore_best=restore_best)]
     if log_csv is not None:
@@ -586,22 +591,20 @@ def train(model, train_data, val_data=None, *, epochs, learning_rate=1e-3, epsil
     return history
 
 
-def _build_trackers(model, x1, y1):
-    """Create the compiled loss's and metrics' variables eagerly, from one image `x1`, its
-    targets `y1` and an all-zero prediction.
+def _build_trackers(model, x, y, names):
+    """Create the compiled loss's and metrics' variables eagerly, from the first image of the
+    checked arrays `x`, its targets in `y` and an all-zero prediction.
 
     Left to Keras they are made inside the first training step, and each then keeps an
     initialisation graph (a tf.cond) and through it the traced training step, in
     TensorFlow's function library for the rest of the session. Their values are reset when
     training starts, so nothing else changes (a test compares with ``model.fit``).
     """
-    shapes = model.compute_output_shape(x1.shape)
-    if isinstance(y1, dict):
-        names = _outputs(model)
-        y_pred = {k: np.zeros(shapes[k] if isinstance(shapes, dict) else shapes[i], np.float32)
-                  for i, k in enumerate(names)}
-    else:
-        y_pred = np.zeros(shapes, np.float32)
+    x1 = x[:1]
+    y1 = {k: v[:1] for k, v in y.items()} if isinstance(y, dict) else y[:1]
+    y_pred = {k: np.zeros(shape, np.float32) for k, shape in
+              _per_output(model.compute_output_shape(x1.shape), names).items()}
+    y_pred = y_pred[None] if names is None else y_pred
     model.compute_loss(x1, y1, y_pred, training=False)
     model.compute_metrics(x1, y1, y_pred, sample_weight=None)
 
