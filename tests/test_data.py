@@ -414,6 +414,8 @@ def test_emps_rgb_grey_becomes_one_channel_and_labels_int32(real_root, offline):
         assert raw.ndim == 3 and raw.shape[-1] == 3  # stored as RGB ...
         assert img.ndim == 2 and img.dtype == np.uint8  # ... read as one grey channel
         np.testing.assert_array_equal(img, raw[..., 1])
+        # its own contiguous memory: a view of the decoded RGB would keep 3x the image alive
+        assert img.base is None and img.flags.c_contiguous
         stored = iio.imread(DATA / "emps" / "segmaps" / f"{i}.png")
         assert stored.dtype == np.uint16 and lab.dtype == np.int32
         np.testing.assert_array_equal(lab, stored)  # numbering kept, gaps included
@@ -546,6 +548,7 @@ def test_rgba_grey_is_one_channel_and_transparency_is_refused(tmp_path, offline)
     reg = _hand_placed_emps(tmp_path / "a", rgba, np.ones((8, 9), np.uint16))
     d = data.load("emps", root=tmp_path / "a", registry=reg)
     np.testing.assert_array_equal(d.images[0], grey)
+    assert d.images[0].base is None and d.images[0].flags.c_contiguous  # not a view of RGBA
     rgba[0, 0, 3] = 0
     reg = _hand_placed_emps(tmp_path / "b", rgba, np.ones((8, 9), np.uint16))
     with pytest.raises(ValueError, match=r"emps/images/x1.png has transparent pixels"):
