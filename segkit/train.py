@@ -268,9 +268,14 @@ def _check_batch(x, y, name, spec):
     out = {}
     for key, target in targets.items():
         label = f"`{name}` masks" if key is None else f"`{name}` targets[{key!r}]"
-        out[key] = _check_target(target, label, shapes[key], kinds[key], x).astype(
-            np.float32, copy=False)
+        out[key] = _as_stored(_check_target(target, label, shapes[key], kinds[key], x))
     return out[None] if None in out else out
+
+
+def _as_stored(a):
+    """Checked array data as train() keeps them: float16 as it is (half the memory of
+    float32; `_array_dataset` widens each batch to float32), anything else as float32."""
+    return a if a.dtype == np.float16 else a.astype(np.float32, copy=False)
 
 
 def _check_arrays(data, name, spec):
@@ -283,7 +288,7 @@ def _check_arrays(data, name, spec):
         )
     x = check_numeric(as_array(data[0], f"{name}[0] (images)"), f"{name}[0] (images)")
     y = _check_batch(x, data[1], name, spec)
-    return x.astype(np.float32, copy=False), y
+    return _as_stored(x), y
 
 
 def _check_dataset(ds, name, spec):
@@ -319,9 +324,11 @@ def _array_dataset(x, y, batch_size, shuffle):
     Parameters
     ----------
     x : numpy.ndarray
-        (N, H, W, C) float32 images, checked.
+        (N, H, W, C) float32 or float16 images, checked.
     y : numpy.ndarray or dict of numpy.ndarray
-        Targets whose first axis pairs with `x`, checked.
+        Targets whose first axis pairs with `x`, checked; float32 or float16. Every float16
+        array is widened to float32 batch by batch: stored at half the memory, computed on
+        in float32, as if it had been widened whole beforehand.
     batch_size : int
     shuffle : bool
 
@@ -345,7 +352,8 @@ def _array_dataset(x, y, batch_size, shuffle):
 
     keys = list(y) if isinstance(y, dict) else None
     arrays = [x] + ([y] if keys is None else [y[k] for k in keys])
-    specs = [(tf.as_dtype(a.dtype), a.shape[1:]) for a in arrays]
+    specs = [(tf.float32 if a.dtype == np.float16 else tf.as_dtype(a.dtype), a.shape[1:])
+             for a in arrays]
     n = len(x)
     n_full = n // batch_size
     n_rest = n - n_full * batch_size
@@ -365,7 +373,8 @@ def _array_dataset(x, y, batch_size, shuffle):
         return batches
 
     def gather(indices):
-        parts = tf.numpy_function(lambda i: tuple(a[i] for a in arrays), [indices],
+        parts = tf.numpy_function(lambda i: tuple(a[i].astype(np.float32, copy=False)
+                                                  for a in arrays), [indices],
                                   [dtype for dtype, _ in specs], stateful=False)
         for part, (_, shape) in zip(parts, specs):  # the batch size static where Keras' is
             part.set_shape(indices.shape.concatenate(shape))
@@ -410,7 +419,9 @@ def train(model, train_data, val_data=None, *, epochs, learning_rate=1e-3, epsil
         ``x : (N, H, W, C)`` normalised float32 images and ``y`` the targets: ``(N, H, W,
         1)`` masks in {0, 1} (labels ``0..K-1`` for a K-class model; 2 channels for
         ``"weighted_bce"``), or for a multi-output model a dict ``{output: target}`` whose
-        first axis pairs with the images (a per-pixel map or one value per image).
+        first axis pairs with the images (a per-pixel map or one value per image). Arrays
+        may be float16 to halve their memory (a large training set on a small machine):
+        each batch is widened to float32 as it is taken, no float32 copy of the set is made.
         Without `val_data` the training loss is monitored instead.
     epochs : int
     learning_rate, epsilon : float
@@ -600,8 +611,9 @@ def _build_trackers(model, x, y, names):
     TensorFlow's function library for the rest of the session. Their values are reset when
     training starts, so nothing else changes (a test compares with ``model.fit``).
     """
-    x1 = x[:1]
-    y1 = {k: v[:1] for k, v in y.items()} if isinstance(y, dict) else y[:1]
+    x1 = x[:1].astype(np.float32)  # float32, as the pipeline gives it
+    y1 = ({k: v[:1].astype(np.float32) for k, v in y.items()} if isinstance(y, dict)
+          else y[:1].astype(np.float32))
     y_pred = {k: np.zeros(shape, np.float32) for k, shape in
               _per_output(model.compute_output_shape(x1.shape), names).items()}
     y_pred = y_pred[None] if names is None else y_pred

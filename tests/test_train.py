@@ -275,6 +275,33 @@ def test_array_data_trains_exactly_as_keras_would(batch_size):
         np.testing.assert_array_equal(a, b)
 
 
+def test_float16_arrays_train_as_their_float32_values_without_a_copy():
+    # float16 halves a large training set in memory; train() widens batch by batch, so the
+    # result is that of the same values given as float32, and no float32 set is made
+    from segkit.train import _array_dataset, _check_arrays
+
+    x, y = two_head_targets(9)
+    x16, y16 = x.astype(np.float16), {k: v.astype(np.float16) for k, v in y.items()}
+    x32, y32 = x16.astype(np.float32), {k: v.astype(np.float32) for k, v in y16.items()}
+    kw = dict(epochs=2, loss={"prob": "bce", "dist": "mae"}, batch_size=4, seed=3,
+              restore_best=False, verbose=0, precision="float32")
+    h16 = train(two_heads, (x16, y16), (x16[:3], {k: v[:3] for k, v in y16.items()}), **kw)
+    keras.backend.clear_session()
+    h32 = train(two_heads, (x32, y32), (x32[:3], {k: v[:3] for k, v in y32.items()}), **kw)
+    assert h16.history == h32.history
+    for a, b in zip(h16.model.get_weights(), h32.model.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    names, shapes = ["prob", "dist"], {k: (None, None, None, 1) for k in ("prob", "dist")}
+    spec = ({"prob": "mask", "dist": "value"}, shapes)
+    cx, cy = _check_arrays((x16, y16), "train_data", spec)
+    assert cx is x16 and all(cy[k] is y16[k] for k in names)  # kept, not widened whole
+    ds, release = _array_dataset(cx, cy, 4, shuffle=False)
+    first = next(iter(ds))
+    assert first[0].dtype == "float32" and first[1]["dist"].dtype == "float32"
+    np.testing.assert_array_equal(first[0].numpy(), x32[:4])
+    release()
+
+
 def test_array_batches_are_read_from_the_arrays_not_copied():
     from segkit.train import _array_dataset
 
