@@ -280,3 +280,27 @@ def test_compare_instances_rejects_float_labels():
     x, y = _touching_squares()
     with pytest.raises(TypeError, match=r"`train_data\[1\] \(labels\)` must be an integer label"):
         compare_instances((x, y.astype(float)), (x, y), (x, y), {"a": {}}, progress=False)
+
+
+def test_compare_instances_keeps_float16_training_images(monkeypatch):
+    # float16 training tiles (half the memory on real data) reach train() as they are, and
+    # give the table of the same values given as float32
+    import segkit.train
+    from segkit.experiments import compare_instances
+
+    x, y = _touching_squares()
+    x16 = x.astype(np.float16)
+    kwargs = dict(depth=1, base_filters=2, epochs=1, progress=False)
+    runs = {"all": {}, "MIA weights": {"model": "unet", "loss": "weighted_bce"}}
+    want = compare_instances((x16.astype(np.float32), y), (x16[:2].astype(np.float32), y[:2]),
+                             (x, y), runs, **kwargs)
+    seen, real = [], segkit.train.train
+
+    def spy(model, train_data, val_data=None, **kw):
+        seen.append((train_data[0].dtype, val_data[0].dtype))
+        return real(model, train_data, val_data, **kw)
+
+    monkeypatch.setattr(segkit.train, "train", spy)
+    got = compare_instances((x16, y), (x16[:2], y[:2]), (x, y), runs, **kwargs)
+    assert seen == [(np.float16, np.float16)] * 2
+    assert got[["ap", "n_pred", "epochs"]].equals(want[["ap", "n_pred", "epochs"]])
