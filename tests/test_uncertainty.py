@@ -395,3 +395,36 @@ def test_mc_predict_splits_the_mean_prediction_into_objects(mc_model):
         unc.mc_predict(model, images, samples=2, progress=False, split={"hh": 1})
     big = np.arange(70_000, dtype=np.int32)
     assert unc._narrow(big).dtype == np.int32 and unc._narrow(big[:5]).dtype == np.uint16
+
+
+def test_mc_predict_float16_maps_are_the_float32_maps_rounded():
+    # dtype="float16" halves the maps kept for many large images; they are computed in
+    # float32 (and the objects from those), then rounded once
+    import keras
+
+    from segkit.models import distance_unet
+
+    def model():  # the same weights and the same dropout draws every time
+        keras.backend.clear_session()
+        keras.utils.set_random_seed(7)
+        return distance_unet((None, None, 1), depth=2, base_filters=4,
+                             encoder_dropout=(0.1, 0.5))
+
+    rng = np.random.default_rng(4)
+    images = [rng.random((24, 40), dtype=np.float32), rng.random((19, 16), dtype=np.float32)]
+    kw = dict(samples=3, batch_size=2, progress=False, split={"h": 0.5, "min_area": 2},
+              maps=("mean", "mutual_info"))
+    st32 = unc.mc_predict(model(), images, **kw)
+    again = unc.mc_predict(model(), images, **kw)  # reproducible, so comparable
+    np.testing.assert_array_equal(st32["mean"][0], again["mean"][0])
+    st16 = unc.mc_predict(model(), images, dtype="float16", **kw)
+    for key in ("mean", "mutual_info"):
+        for a, b in zip(st32[key], st16[key]):
+            assert a.dtype == np.float32 and b.dtype == np.float16
+            np.testing.assert_array_equal(b, a.astype(np.float16))
+    for a, b in zip(st32["labels"], st16["labels"]):
+        np.testing.assert_array_equal(a, b)
+    assert st32["mutual_info"][0].max() > 0  # the samples differ: something was rounded
+    with pytest.raises(ValueError, match=r"`dtype` must be 'float32' or 'float16', got "
+                                         r"'float64'"):
+        unc.mc_predict(model(), images, dtype="float64", **kw)
