@@ -591,8 +591,8 @@ def compare_instances(train_data, val_data, test_data, runs, *, depth=3, base_fi
                         f"{describe(split)}")
     cap = check_real(cap, "cap", low=0.0, low_open=True)
     min_area = check_int(min_area, "min_area", minimum=0)
-    x_tr, y_tr = _instance_pair(train_data, "train_data", half=True)  # float16: not copied
-    x_va, y_va = _instance_pair(val_data, "val_data", half=True)
+    x_tr, y_tr = _instance_pair(train_data, "train_data")
+    x_va, y_va = _instance_pair(val_data, "val_data")
     test = _instance_test(test_data, normalization)
     for name, knobs in runs.items():
         if "n_train" in knobs:
@@ -617,10 +617,10 @@ def compare_instances(train_data, val_data, test_data, runs, *, depth=3, base_fi
     return pd.DataFrame(rows)
 
 
-def _instance_pair(data, name, *, raw=False, half=False):
-    """(images, labels) as (N, H, W) float32 (with `raw`, their own dtype; with `half`,
-    float16 images stay float16: `segkit.train.train` widens them batch by batch) and int
-    arrays of one shape.
+def _instance_pair(data, name, *, raw=False):
+    """(images, labels) as (N, H, W) float32 (with `raw`, their own dtype) and int arrays of
+    one shape. float16 images stay float16, not copied: `segkit.train.train` widens them
+    batch by batch, and prediction image by image.
 
     Labels keep their integer type (int32, uint16 tiles are not copied to int64: a training
     set of tiles is hundreds of MB on real data).
@@ -632,7 +632,7 @@ def _instance_pair(data, name, *, raw=False, half=False):
     x, _ = as_stack(data[0], f"{name}[0] (images)")
     y, _ = as_label_stack(data[1], f"{name}[1] (labels)", narrow=True)
     check_same_shape(x, f"{name}[0] (images)", y, f"{name}[1] (labels)")
-    keep = raw or (half and x.dtype == np.float16)
+    keep = raw or x.dtype == np.float16
     return (x if keep else x.astype(np.float32, copy=False)), y
 
 

@@ -352,8 +352,7 @@ def _array_dataset(x, y, batch_size, shuffle):
 
     keys = list(y) if isinstance(y, dict) else None
     arrays = [x] + ([y] if keys is None else [y[k] for k in keys])
-    specs = [(tf.float32 if a.dtype == np.float16 else tf.as_dtype(a.dtype), a.shape[1:])
-             for a in arrays]
+    shapes = [a.shape[1:] for a in arrays]  # every batch is float32 (gather widens float16)
     n = len(x)
     n_full = n // batch_size
     n_rest = n - n_full * batch_size
@@ -375,8 +374,8 @@ def _array_dataset(x, y, batch_size, shuffle):
     def gather(indices):
         parts = tf.numpy_function(lambda i: tuple(a[i].astype(np.float32, copy=False)
                                                   for a in arrays), [indices],
-                                  [dtype for dtype, _ in specs], stateful=False)
-        for part, (_, shape) in zip(parts, specs):  # the batch size static where Keras' is
+                                  [tf.float32] * len(arrays), stateful=False)
+        for part, shape in zip(parts, shapes):  # the batch size static where Keras' is
             part.set_shape(indices.shape.concatenate(shape))
         return parts[0], (parts[1] if keys is None else dict(zip(keys, parts[1:])))
 
