@@ -216,9 +216,8 @@ def _check_target(y, label, out_shape, kind, x):
     if per_pixel and y.shape[1:3] != x.shape[1:3]:
         raise ValueError(f"{label} (shape {y.shape}) must have the same height and width as "
                          f"the images (shape {x.shape})")
-    if kind == "value":
-        check_finite(y.astype(np.float32, copy=False), label.strip("`"))
-        return y
+    if kind == "value":  # as train() keeps it: float64 beyond float32's range is caught
+        return check_finite(_as_stored(y), label.strip("`"))
     n_classes = int(out_shape[-1])
     want_channels = 2 if kind == "weighted mask" else 1
     if y.shape[-1] != want_channels:
